@@ -1,0 +1,28 @@
+//! # standing — signed proof-of-financial-standing reports
+//!
+//! A tour of the crate, in the order data flows through it:
+//!
+//! - [`config`]: typed settings with working defaults, a TOML file and
+//!   `STANDING_*` environment variables.
+//! - [`domain`]: plain checked types — money, currencies, identifiers and the
+//!   financial records (accounts, transactions, balances, bills, FX rates).
+//! - [`crypto`]: the master key, field encryption (AES-256-GCM) and keyed
+//!   blind indexes for personal data at rest.
+//! - [`import`]: `standing import` — JSON Lines from the operator's systems,
+//!   validated line by line and loaded all-or-nothing.
+//! - [`store`]: the only place with SQL — one contract, a SQLite and a
+//!   PostgreSQL implementation, each with its own migrations.
+//! - [`demo`]: the deterministic generator behind `fixtures/demo`.
+//! - [`web`]: the axum application — routes, request ids, errors.
+//! - [`app`]: builds the application from settings and runs it until stopped.
+//! - [`clock`]: time passed in, so tests and reports are reproducible.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod domain;
+pub mod import;
+pub mod store;
+pub mod web;
