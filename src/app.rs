@@ -1,1 +1,134 @@
-//! TODO
+//! Start-up: settings → store, keys, clock → router → a bound listener, run
+//! until SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::crypto::{FieldCipher, MasterKey};
+use crate::import::{ImportOptions, Progress, import_files};
+use crate::store::Store;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub clock: SharedClock,
+    pub cipher: FieldCipher,
+}
+
+impl AppState {
+    /// Opens and migrates the database and loads the master key.
+    pub async fn open(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let store = Store::open(&settings.database)
+            .await
+            .with_context(|| format!("opening database {}", settings.database.url.redacted()))?;
+        let cipher = MasterKey::load(&settings)?.field_cipher();
+        Ok(AppState { store, settings: Arc::new(settings), clock, cipher })
+    }
+}
+
+/// A built application with its listener bound (so the port is known before
+/// it runs; tests bind port 0).
+pub struct Application {
+    state: AppState,
+    listener: TcpListener,
+}
+
+impl Application {
+    pub async fn build(state: AppState) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(state.settings.listen)
+            .await
+            .with_context(|| format!("binding {}", state.settings.listen))?;
+        Ok(Application { state, listener })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let store = self.state.store.clone();
+        let app = crate::web::router(self.state);
+        tracing::info!(address = %self.listener.local_addr()?, "listening");
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+}
+
+/// The demo fixtures: `fixtures/demo` under the working directory, or under
+/// the source tree this binary was built from.
+pub fn demo_dir() -> PathBuf {
+    let local = PathBuf::from("fixtures/demo");
+    if local.is_dir() { local } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo") }
+}
+
+/// Imports the demo fixtures into an empty database; leaves a database with
+/// accounts alone. Returns whether it imported.
+pub async fn load_demo_if_empty(state: &AppState, dir: &Path) -> anyhow::Result<bool> {
+    if state.store.counts().await?.accounts > 0 {
+        tracing::info!("database already holds accounts; demo data not loaded");
+        return Ok(false);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading demo directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    // The file names carry the import order (accounts first).
+    files.sort();
+    let options = ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet };
+    let report = import_files(&state.store, &state.cipher, state.clock.as_ref(), &files, &options).await.map_err(
+        |e| match e {
+            crate::import::ImportError::Invalid { listed, total } => anyhow::anyhow!(
+                "demo data is invalid ({total} lines), first: {}",
+                listed.first().map(ToString::to_string).unwrap_or_default()
+            ),
+            other => other.into(),
+        },
+    )?;
+    tracing::info!(records = report.total_records(), seconds = report.seconds, "demo data loaded");
+    Ok(true)
+}

@@ -1,1 +1,267 @@
-//! TODO
+//! Settings: working defaults, then a TOML file, then environment variables.
+//!
+//! With no file and no variables the service runs on one machine: SQLite at
+//! `var/standing.db`, listening on `127.0.0.1:8080`, working files under
+//! `var/`. Every key is documented in `standing.example.toml`.
+//!
+//! Precedence, lowest first: defaults, the file named by `--config` or
+//! `STANDING_CONFIG`, `DATABASE_URL`, `STANDING_*` variables, command-line
+//! flags (applied by the caller).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// A secret string: never shown by `Debug` or `Display`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// A database URL; `Debug` hides any password it carries.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(s: impl Into<String>) -> Self {
+        DatabaseUrl(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The URL with any `user:password@` part replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match (self.0.split_once("://"), self.0.rfind('@')) {
+            (Some((scheme, _)), Some(at)) => format!("{scheme}://[redacted]@{}", &self.0[at + 1..]),
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the web service listens on.
+    pub listen: SocketAddr,
+    /// The address applicants and officers reach; printed in QR codes and emails.
+    pub public_base_url: String,
+    /// Working files: the SQLite database, keys, mail and SMS files.
+    pub data_dir: PathBuf,
+    /// Base64 of 32 bytes; encrypts personal data at rest. When absent, a key
+    /// file `master.key` (mode 0600) under `data_dir` is created on first use.
+    pub master_key: Option<Secret>,
+    pub database: DatabaseSettings,
+    pub import: ImportSettings,
+    pub scoring: ScoringSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite:PATH` or `postgres://...`.
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Records written per statement batch.
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringSettings {
+    /// Eligible if and only if score > threshold.
+    pub threshold: u16,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("var"),
+            master_key: None,
+            database: DatabaseSettings::default(),
+            import: ImportSettings::default(),
+            scoring: ScoringSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings { url: DatabaseUrl::new("sqlite:var/standing.db"), max_connections: 8 }
+    }
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings { batch_size: 2000 }
+    }
+}
+
+impl Default for ScoringSettings {
+    fn default() -> Self {
+        ScoringSettings { threshold: 750 }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` (or `STANDING_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let env = |name: &str| std::env::var(name).ok();
+        let file = file.map(Path::to_path_buf).or_else(|| env("STANDING_CONFIG").map(PathBuf::from));
+        let mut settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading configuration file {}", path.display()))?;
+                Self::from_toml(&text).with_context(|| format!("in configuration file {}", path.display()))?
+            }
+            None => Settings::default(),
+        };
+        settings.apply_env(env)?;
+        Ok(settings)
+    }
+
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Applies `DATABASE_URL` and the `STANDING_*` variables, read through
+    /// `get` so tests need not touch the process environment.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(name: &str, v: &str) -> anyhow::Result<T>
+        where
+            T::Err: fmt::Display,
+        {
+            v.parse().map_err(|e| anyhow::anyhow!("{name}: {e}"))
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            self.database.url = DatabaseUrl::new(v);
+        }
+        if let Some(v) = get("STANDING_DATABASE_URL") {
+            self.database.url = DatabaseUrl::new(v);
+        }
+        if let Some(v) = get("STANDING_DATABASE_MAX_CONNECTIONS") {
+            self.database.max_connections = parse("STANDING_DATABASE_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = get("STANDING_LISTEN") {
+            self.listen = parse("STANDING_LISTEN", &v)?;
+        }
+        if let Some(v) = get("STANDING_PUBLIC_BASE_URL") {
+            self.public_base_url = v;
+        }
+        if let Some(v) = get("STANDING_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("STANDING_MASTER_KEY") {
+            self.master_key = Some(Secret::new(v));
+        }
+        if let Some(v) = get("STANDING_IMPORT_BATCH_SIZE") {
+            self.import.batch_size = parse("STANDING_IMPORT_BATCH_SIZE", &v)?;
+        }
+        if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
+            self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;
+        }
+        self.validate()
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let url = &self.database.url;
+        if !url.is_sqlite() && !url.is_postgres() {
+            bail!("database url must start with `sqlite:` or `postgres://` (got {})", url.redacted());
+        }
+        if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
+            bail!("import.batch_size must be between 1 and 10000");
+        }
+        if !(350..=950).contains(&self.scoring.threshold) {
+            bail!("scoring.threshold must lie on the score scale 350..=950");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let s = Settings::default();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database.url.expose(), "sqlite:var/standing.db");
+        assert_eq!(s.scoring.threshold, 750);
+    }
+
+    #[test]
+    fn example_file_parses_and_documents_every_key() {
+        let text = include_str!("../standing.example.toml");
+        let parsed = Settings::from_toml(text).unwrap();
+        assert_eq!(parsed, Settings { master_key: parsed.master_key.clone(), ..Settings::default() });
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let mut s = Settings::from_toml("listen = \"0.0.0.0:9000\"\n[database]\nurl = \"sqlite:x.db\"").unwrap();
+        let env: HashMap<&str, &str> = [
+            ("DATABASE_URL", "postgres://u:pw@db/standing"),
+            ("STANDING_LISTEN", "127.0.0.1:7000"),
+            ("STANDING_MASTER_KEY", "c2VjcmV0"),
+        ]
+        .into();
+        s.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
+        assert!(s.database.url.is_postgres());
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("pw"), "{debug}");
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(Settings::from_toml("lisen = \"x\"").is_err());
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "STANDING_LISTEN").then(|| "nowhere".into())).is_err());
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "DATABASE_URL").then(|| "mysql://x".into())).is_err());
+    }
+}

@@ -45,7 +45,7 @@ const CURRENCIES: &[(&str, u8)] = &[
 /// ASCII upper-case letters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
-    code: [u8; 3],
+    code: &'static str,
     minor_digits: u8,
 }
 
@@ -54,9 +54,9 @@ pub struct Currency {
 pub struct UnknownCurrency(pub String);
 
 impl Currency {
-    pub const CNY: Currency = Currency { code: *b"CNY", minor_digits: 2 };
-    pub const CAD: Currency = Currency { code: *b"CAD", minor_digits: 2 };
-    pub const USD: Currency = Currency { code: *b"USD", minor_digits: 2 };
+    pub const CNY: Currency = Currency { code: "CNY", minor_digits: 2 };
+    pub const CAD: Currency = Currency { code: "CAD", minor_digits: 2 };
+    pub const USD: Currency = Currency { code: "USD", minor_digits: 2 };
 
     /// Looks a code up; only exact upper-case codes are accepted.
     pub fn from_code(code: &str) -> Result<Self, UnknownCurrency> {
@@ -64,16 +64,12 @@ impl Currency {
             .binary_search_by(|(c, _)| (*c).cmp(code))
             .ok()
             .and_then(|i| CURRENCIES.get(i))
-            .map(|(c, d)| {
-                let b = c.as_bytes();
-                Currency { code: [b[0], b[1], b[2]], minor_digits: *d }
-            })
+            .map(|(c, d)| Currency { code: c, minor_digits: *d })
             .ok_or_else(|| UnknownCurrency(code.to_owned()))
     }
 
-    pub fn code(&self) -> &str {
-        // The bytes come from the table above, which is ASCII.
-        std::str::from_utf8(&self.code).unwrap_or("???")
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 
     /// Digits after the decimal point (CNY 2, JPY 0, KWD 3).

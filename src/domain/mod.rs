@@ -63,16 +63,12 @@ pub struct PhoneNumber(String);
 impl PhoneNumber {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let digits = s.strip_prefix('+').unwrap_or("");
-        let ok = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let ok =
+            (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if ok {
             Ok(PhoneNumber(s.to_owned()))
         } else {
-            Err(Invalid(
-                "phone number must be in E.164 form: `+` then 8 to 15 digits, e.g. +8613800138000"
-                    .into(),
-            ))
+            Err(Invalid("phone number must be in E.164 form: `+` then 8 to 15 digits, e.g. +8613800138000".into()))
         }
     }
 
@@ -104,15 +100,11 @@ pub struct PassportNumber(String);
 
 impl PassportNumber {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
-        let ok = (5..=9).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let ok = (5..=9).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
             Ok(PassportNumber(s.to_owned()))
         } else {
-            Err(Invalid(
-                "passport number must be 5 to 9 upper-case letters and digits, e.g. E12345678"
-                    .into(),
-            ))
+            Err(Invalid("passport number must be 5 to 9 upper-case letters and digits, e.g. E12345678".into()))
         }
     }
 
@@ -185,9 +177,7 @@ impl FullName {
         let trimmed = s.trim();
         let count = trimmed.chars().count();
         if trimmed.len() != s.len() || !(1..=200).contains(&count) || s.chars().any(char::is_control) {
-            return Err(Invalid(
-                "full name must be 1 to 200 characters without leading or trailing spaces".into(),
-            ));
+            return Err(Invalid("full name must be 1 to 200 characters without leading or trailing spaces".into()));
         }
         Ok(FullName(s.to_owned()))
     }

@@ -67,25 +67,16 @@ impl Money {
     /// fraction digits may be fewer than the currency's (`"5.5"` CNY is 5.50)
     /// but never more (`"1.001"` CNY is refused, not rounded).
     pub fn parse(s: &str, currency: Currency) -> Result<Self, AmountError> {
-        let (negative, int, frac) =
-            split_decimal(s).ok_or_else(|| AmountError::Malformed(s.to_owned()))?;
+        let (negative, int, frac) = split_decimal(s).ok_or_else(|| AmountError::Malformed(s.to_owned()))?;
         let allowed = currency.minor_digits();
         if frac.len() > usize::from(allowed) {
-            return Err(AmountError::TooPrecise {
-                amount: s.to_owned(),
-                currency,
-                found: frac.len(),
-                allowed,
-            });
+            return Err(AmountError::TooPrecise { amount: s.to_owned(), currency, found: frac.len(), allowed });
         }
         let overflow = || AmountError::Overflow(s.to_owned());
         let mut minor: i64 = 0;
         let padding = usize::from(allowed) - frac.len();
         for b in int.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', padding)) {
-            minor = minor
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(b - b'0')))
-                .ok_or_else(overflow)?;
+            minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(b - b'0'))).ok_or_else(overflow)?;
         }
         if negative {
             minor = -minor;
@@ -117,11 +108,7 @@ impl Money {
         let int = (abs / per).to_string();
         let int = if group_thousands { group(&int) } else { int };
         let sign = if self.minor < 0 { "-" } else { "" };
-        if digits == 0 {
-            format!("{sign}{int}")
-        } else {
-            format!("{sign}{int}.{:0digits$}", abs % per)
-        }
+        if digits == 0 { format!("{sign}{int}") } else { format!("{sign}{int}.{:0digits$}", abs % per) }
     }
 }
 
@@ -129,7 +116,7 @@ impl Money {
 fn group(int: &str) -> String {
     let mut out = String::with_capacity(int.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -174,8 +161,7 @@ impl Rate {
     pub const MAX_SCALE: u8 = 12;
 
     pub fn parse(s: &str) -> Result<Self, RateError> {
-        let (negative, int, frac) =
-            split_decimal(s).ok_or_else(|| RateError::Malformed(s.to_owned()))?;
+        let (negative, int, frac) = split_decimal(s).ok_or_else(|| RateError::Malformed(s.to_owned()))?;
         if frac.len() > usize::from(Self::MAX_SCALE) {
             return Err(RateError::TooPrecise(s.to_owned()));
         }
@@ -196,7 +182,7 @@ impl Rate {
 
     /// Drops trailing fraction zeros so that `0.19320` and `0.1932` are equal.
     fn normalized(mut self) -> Self {
-        while self.scale > 0 && self.mantissa % 10 == 0 {
+        while self.scale > 0 && self.mantissa.is_multiple_of(10) {
             self.mantissa /= 10;
             self.scale -= 1;
         }
@@ -208,9 +194,8 @@ impl Rate {
     pub fn convert(&self, amount: Money, to: Currency) -> Option<Money> {
         let from_digits = u32::from(amount.currency().minor_digits());
         let to_digits = u32::from(to.minor_digits());
-        let num = i128::from(amount.minor())
-            .checked_mul(i128::from(self.mantissa))?
-            .checked_mul(10_i128.pow(to_digits))?;
+        let num =
+            i128::from(amount.minor()).checked_mul(i128::from(self.mantissa))?.checked_mul(10_i128.pow(to_digits))?;
         let den = 10_i128.checked_pow(u32::from(self.scale) + from_digits)?;
         let q = num / den;
         let r = num % den;

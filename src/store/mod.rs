@@ -1,0 +1,259 @@
+//! Storage: the only place with SQL.
+//!
+//! One contract ([`Backend`] and [`ImportWriter`]), implemented for SQLite
+//! (`sqlite.rs`, the embedded default) and PostgreSQL (`postgres.rs`,
+//! production). Each has its own migrations under `migrations/`, applied at
+//! start-up. [`Store`] is what the rest of the code holds; it dispatches to
+//! whichever backend the database URL names. Queries are built at run time
+//! with bound parameters (never string-formatted values).
+
+mod postgres;
+mod sqlite;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::config::DatabaseSettings;
+use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored value is invalid: {0}")]
+    Corrupt(String),
+    #[error("cannot open the database: {0}")]
+    Open(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An account as stored: the passport number only sealed and blind-indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    pub id: String,
+    pub full_name: String,
+    pub date_of_birth: NaiveDate,
+    pub nationality: String,
+    pub passport_sealed: Vec<u8>,
+    pub passport_index: Vec<u8>,
+    pub passport_country: String,
+    pub phone: String,
+    pub email: String,
+    pub opened_on: NaiveDate,
+    pub phone_since: NaiveDate,
+    pub address_since: NaiveDate,
+}
+
+/// How many rows each table holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableCounts {
+    pub accounts: i64,
+    pub transactions: i64,
+    pub balances: i64,
+    pub bills: i64,
+    pub fx_rates: i64,
+}
+
+/// The storage contract both backends implement. The rest of the crate uses
+/// [`Store`], which forwards to the backend in use.
+pub(crate) trait Backend {
+    async fn migrate(&self) -> Result<()>;
+    async fn ping(&self) -> Result<()>;
+    async fn counts(&self) -> Result<TableCounts>;
+    async fn begin_import(&self) -> Result<ImportTx>;
+    async fn account(&self, id: &str) -> Result<Option<AccountRow>>;
+    /// Transactions with `from <= posted_at < to`, in posting order.
+    async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>>;
+    /// End-of-day balances of every holding with `from <= date <= to`,
+    /// ordered by holding then date.
+    async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
+    /// Bills with `from <= due_on <= to`, by due date.
+    async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>>;
+    /// The latest rate from `base` to `quote` published on or before `date`.
+    async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>>;
+}
+
+/// Writes of one import, all inside one database transaction: nothing is
+/// visible to others until [`ImportTx::commit`], and dropping it without
+/// committing rolls everything back.
+///
+/// Each upsert returns how many rows it inserted or changed; rows whose
+/// stored values already equal the record are left untouched, so importing
+/// the same file twice writes nothing the second time.
+pub(crate) trait ImportWriter {
+    async fn upsert_accounts(&mut self, rows: &[AccountRow], now: DateTime<Utc>) -> Result<u64>;
+    async fn upsert_transactions(&mut self, rows: &[Transaction]) -> Result<u64>;
+    async fn upsert_balances(&mut self, rows: &[BalancePoint]) -> Result<u64>;
+    async fn upsert_bills(&mut self, rows: &[Bill]) -> Result<u64>;
+    async fn upsert_fx_rates(&mut self, rows: &[FxRate]) -> Result<u64>;
+    /// Which of `ids` name stored accounts (including ones written earlier in
+    /// this transaction).
+    async fn existing_accounts(&mut self, ids: &[String]) -> Result<Vec<String>>;
+    async fn commit(self) -> Result<()>;
+}
+
+/// The store in use: SQLite or PostgreSQL. Cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// An open import transaction on either backend.
+pub enum ImportTx {
+    Sqlite(sqlite::SqliteImport),
+    Postgres(postgres::PgImport),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $b:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($b) => $call,
+            Store::Postgres($b) => $call,
+        }
+    };
+}
+
+macro_rules! dispatch_tx {
+    ($self:expr, $b:ident => $call:expr) => {
+        match $self {
+            ImportTx::Sqlite($b) => $call,
+            ImportTx::Postgres($b) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating a SQLite file and its directory if needed) and
+    /// migrates the database the settings name.
+    pub async fn open(settings: &DatabaseSettings) -> Result<Self> {
+        let url = &settings.url;
+        let store = if url.is_postgres() {
+            Store::Postgres(PgStore::connect(url.expose(), settings.max_connections).await?)
+        } else if url.is_sqlite() {
+            Store::Sqlite(SqliteStore::connect(url.expose(), settings.max_connections).await?)
+        } else {
+            return Err(StoreError::Open(format!("unsupported database url {}", url.redacted())));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        dispatch!(self, b => b.migrate().await)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, b => b.ping().await)
+    }
+
+    pub async fn counts(&self) -> Result<TableCounts> {
+        dispatch!(self, b => b.counts().await)
+    }
+
+    pub async fn begin_import(&self) -> Result<ImportTx> {
+        dispatch!(self, b => b.begin_import().await)
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
+        dispatch!(self, b => b.account(id).await)
+    }
+
+    pub async fn transactions(
+        &self,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Transaction>> {
+        dispatch!(self, b => b.transactions(account, from, to).await)
+    }
+
+    pub async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+        dispatch!(self, b => b.balances(account, from, to).await)
+    }
+
+    pub async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
+        dispatch!(self, b => b.bills(account, from, to).await)
+    }
+
+    pub async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>> {
+        dispatch!(self, b => b.fx_rate_on_or_before(base, quote, date).await)
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl ImportTx {
+    pub async fn upsert_accounts(&mut self, rows: &[AccountRow], now: DateTime<Utc>) -> Result<u64> {
+        dispatch_tx!(self, t => t.upsert_accounts(rows, now).await)
+    }
+
+    pub async fn upsert_transactions(&mut self, rows: &[Transaction]) -> Result<u64> {
+        dispatch_tx!(self, t => t.upsert_transactions(rows).await)
+    }
+
+    pub async fn upsert_balances(&mut self, rows: &[BalancePoint]) -> Result<u64> {
+        dispatch_tx!(self, t => t.upsert_balances(rows).await)
+    }
+
+    pub async fn upsert_bills(&mut self, rows: &[Bill]) -> Result<u64> {
+        dispatch_tx!(self, t => t.upsert_bills(rows).await)
+    }
+
+    pub async fn upsert_fx_rates(&mut self, rows: &[FxRate]) -> Result<u64> {
+        dispatch_tx!(self, t => t.upsert_fx_rates(rows).await)
+    }
+
+    pub async fn existing_accounts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        dispatch_tx!(self, t => t.existing_accounts(ids).await)
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        dispatch_tx!(self, t => t.commit().await)
+    }
+}
+
+/// Helpers shared by both backends for turning stored text back into
+/// checked domain values.
+pub(crate) mod decode {
+    use super::{Result, StoreError};
+    use crate::domain::{Currency, HoldingKind, Money, Rate, RecordId};
+
+    pub fn id(s: &str) -> Result<RecordId> {
+        RecordId::parse(s).map_err(|e| StoreError::Corrupt(e.0))
+    }
+
+    pub fn currency(s: &str) -> Result<Currency> {
+        Currency::from_code(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    pub fn money(minor: i64, currency_code: &str) -> Result<Money> {
+        Ok(Money::from_minor(minor, currency(currency_code)?))
+    }
+
+    pub fn kind(s: &str) -> Result<HoldingKind> {
+        HoldingKind::parse(s).map_err(|e| StoreError::Corrupt(e.0))
+    }
+
+    pub fn rate(s: &str) -> Result<Rate> {
+        Rate::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}

@@ -1,0 +1,343 @@
+//! The PostgreSQL backend: production, shared by several instances.
+//!
+//! Bulk writes bind one array per column and insert `FROM UNNEST(...)`, so a
+//! batch of thousands of rows is one statement with a handful of parameters.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row, Transaction as DbTx};
+
+use super::{AccountRow, Backend, ImportTx, ImportWriter, Result, TableCounts, decode};
+use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+pub struct PgImport(DbTx<'static, Postgres>);
+
+impl PgStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("standing");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl Backend for PgStore {
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<TableCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transactions), \
+             (SELECT count(*) FROM balances), (SELECT count(*) FROM bills), (SELECT count(*) FROM fx_rates)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TableCounts {
+            accounts: row.try_get(0)?,
+            transactions: row.try_get(1)?,
+            balances: row.try_get(2)?,
+            bills: row.try_get(3)?,
+            fx_rates: row.try_get(4)?,
+        })
+    }
+
+    async fn begin_import(&self) -> Result<ImportTx> {
+        let tx = self.pool.begin().await?;
+        Ok(ImportTx::Postgres(PgImport(tx)))
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
+        let row = sqlx::query(
+            "SELECT id, full_name, date_of_birth, nationality, passport_sealed, passport_index, \
+             passport_country, phone, email, opened_on, phone_since, address_since FROM accounts WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(AccountRow {
+                id: r.try_get("id")?,
+                full_name: r.try_get("full_name")?,
+                date_of_birth: r.try_get("date_of_birth")?,
+                nationality: r.try_get("nationality")?,
+                passport_sealed: r.try_get("passport_sealed")?,
+                passport_index: r.try_get("passport_index")?,
+                passport_country: r.try_get("passport_country")?,
+                phone: r.try_get("phone")?,
+                email: r.try_get("email")?,
+                opened_on: r.try_get("opened_on")?,
+                phone_since: r.try_get("phone_since")?,
+                address_since: r.try_get("address_since")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, posted_at, amount_minor, currency, category, merchant FROM transactions \
+             WHERE account_id = $1 AND posted_at >= $2 AND posted_at < $3 ORDER BY posted_at, id",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let currency: String = r.try_get("currency")?;
+                Ok(Transaction {
+                    id: decode::id(r.try_get("id")?)?,
+                    account: decode::id(r.try_get("account_id")?)?,
+                    posted_at: r.try_get("posted_at")?,
+                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+                    category: r.try_get("category")?,
+                    merchant: r.try_get("merchant")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+        let rows = sqlx::query(
+            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+             WHERE account_id = $1 AND date >= $2 AND date <= $3 ORDER BY holding, date",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let currency: String = r.try_get("currency")?;
+                Ok(BalancePoint {
+                    account: decode::id(r.try_get("account_id")?)?,
+                    holding: decode::id(r.try_get("holding")?)?,
+                    kind: decode::kind(r.try_get("kind")?)?,
+                    date: r.try_get("date")?,
+                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, biller, kind, due_on, amount_minor, currency, paid_on FROM bills \
+             WHERE account_id = $1 AND due_on >= $2 AND due_on <= $3 ORDER BY due_on, id",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let currency: String = r.try_get("currency")?;
+                Ok(Bill {
+                    id: decode::id(r.try_get("id")?)?,
+                    account: decode::id(r.try_get("account_id")?)?,
+                    biller: r.try_get("biller")?,
+                    kind: r.try_get("kind")?,
+                    due_on: r.try_get("due_on")?,
+                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+                    paid_on: r.try_get("paid_on")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>> {
+        let row = sqlx::query(
+            "SELECT base, quote, date, rate, source FROM fx_rates \
+             WHERE base = $1 AND quote = $2 AND date <= $3 ORDER BY date DESC LIMIT 1",
+        )
+        .bind(base)
+        .bind(quote)
+        .bind(date)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(FxRate {
+                base: decode::currency(r.try_get("base")?)?,
+                quote: decode::currency(r.try_get("quote")?)?,
+                date: r.try_get("date")?,
+                rate: decode::rate(r.try_get("rate")?)?,
+                source: r.try_get("source")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl ImportWriter for PgImport {
+    async fn upsert_accounts(&mut self, rows: &[AccountRow], now: DateTime<Utc>) -> Result<u64> {
+        // The sealed passport changes on every encryption (fresh nonce), so it
+        // is only replaced when the blind index says the number itself changed.
+        let result = sqlx::query(
+            "INSERT INTO accounts (id, full_name, date_of_birth, nationality, passport_sealed, passport_index, \
+                 passport_country, phone, email, opened_on, phone_since, address_since, updated_at) \
+             SELECT u.*, $13 FROM UNNEST($1::text[], $2::text[], $3::date[], $4::text[], $5::bytea[], $6::bytea[], \
+                 $7::text[], $8::text[], $9::text[], $10::date[], $11::date[], $12::date[]) AS u \
+             ON CONFLICT (id) DO UPDATE SET \
+                 full_name = excluded.full_name, date_of_birth = excluded.date_of_birth, \
+                 nationality = excluded.nationality, \
+                 passport_sealed = CASE WHEN accounts.passport_index = excluded.passport_index \
+                     THEN accounts.passport_sealed ELSE excluded.passport_sealed END, \
+                 passport_index = excluded.passport_index, passport_country = excluded.passport_country, \
+                 phone = excluded.phone, email = excluded.email, opened_on = excluded.opened_on, \
+                 phone_since = excluded.phone_since, address_since = excluded.address_since, \
+                 updated_at = excluded.updated_at \
+             WHERE (accounts.full_name, accounts.date_of_birth, accounts.nationality, accounts.passport_index, \
+                    accounts.passport_country, accounts.phone, accounts.email, accounts.opened_on, \
+                    accounts.phone_since, accounts.address_since) \
+               IS DISTINCT FROM (excluded.full_name, excluded.date_of_birth, excluded.nationality, \
+                    excluded.passport_index, excluded.passport_country, excluded.phone, excluded.email, \
+                    excluded.opened_on, excluded.phone_since, excluded.address_since)",
+        )
+        .bind(rows.iter().map(|a| a.id.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.full_name.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.date_of_birth).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.nationality.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.passport_sealed.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.passport_index.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.passport_country.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.phone.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.email.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.opened_on).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.phone_since).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.address_since).collect::<Vec<_>>())
+        .bind(now)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn upsert_transactions(&mut self, rows: &[Transaction]) -> Result<u64> {
+        let result = sqlx::query(
+            "INSERT INTO transactions (id, account_id, posted_at, amount_minor, currency, category, merchant) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::int8[], $5::text[], $6::text[], $7::text[]) \
+             ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, posted_at = excluded.posted_at, \
+                 amount_minor = excluded.amount_minor, currency = excluded.currency, \
+                 category = excluded.category, merchant = excluded.merchant \
+             WHERE (transactions.account_id, transactions.posted_at, transactions.amount_minor, \
+                    transactions.currency, transactions.category, transactions.merchant) \
+               IS DISTINCT FROM (excluded.account_id, excluded.posted_at, excluded.amount_minor, \
+                    excluded.currency, excluded.category, excluded.merchant)",
+        )
+        .bind(rows.iter().map(|t| t.id.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|t| t.account.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|t| t.posted_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|t| t.amount.minor()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|t| t.amount.currency().code()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|t| t.category.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|t| t.merchant.as_deref()).collect::<Vec<_>>())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn upsert_balances(&mut self, rows: &[BalancePoint]) -> Result<u64> {
+        let result = sqlx::query(
+            "INSERT INTO balances (account_id, holding, kind, date, amount_minor, currency) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::date[], $5::int8[], $6::text[]) \
+             ON CONFLICT (account_id, holding, date) DO UPDATE SET kind = excluded.kind, \
+                 amount_minor = excluded.amount_minor, currency = excluded.currency \
+             WHERE (balances.kind, balances.amount_minor, balances.currency) \
+               IS DISTINCT FROM (excluded.kind, excluded.amount_minor, excluded.currency)",
+        )
+        .bind(rows.iter().map(|b| b.account.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.holding.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.kind.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.date).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.amount.minor()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.amount.currency().code()).collect::<Vec<_>>())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn upsert_bills(&mut self, rows: &[Bill]) -> Result<u64> {
+        let result = sqlx::query(
+            "INSERT INTO bills (id, account_id, biller, kind, due_on, amount_minor, currency, paid_on) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::int8[], $7::text[], $8::date[]) \
+             ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, biller = excluded.biller, \
+                 kind = excluded.kind, due_on = excluded.due_on, amount_minor = excluded.amount_minor, \
+                 currency = excluded.currency, paid_on = excluded.paid_on \
+             WHERE (bills.account_id, bills.biller, bills.kind, bills.due_on, bills.amount_minor, \
+                    bills.currency, bills.paid_on) \
+               IS DISTINCT FROM (excluded.account_id, excluded.biller, excluded.kind, excluded.due_on, \
+                    excluded.amount_minor, excluded.currency, excluded.paid_on)",
+        )
+        .bind(rows.iter().map(|b| b.id.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.account.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.biller.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.kind.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.due_on).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.amount.minor()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.amount.currency().code()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.paid_on).collect::<Vec<_>>())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn upsert_fx_rates(&mut self, rows: &[FxRate]) -> Result<u64> {
+        let result = sqlx::query(
+            "INSERT INTO fx_rates (base, quote, date, rate, source) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::date[], $4::text[], $5::text[]) \
+             ON CONFLICT (base, quote, date) DO UPDATE SET rate = excluded.rate, source = excluded.source \
+             WHERE (fx_rates.rate, fx_rates.source) IS DISTINCT FROM (excluded.rate, excluded.source)",
+        )
+        .bind(rows.iter().map(|r| r.base.code()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.quote.code()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.date).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.rate.to_string()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.source.as_str()).collect::<Vec<_>>())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn existing_accounts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let found = sqlx::query_scalar::<_, String>("SELECT id FROM accounts WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(found)
+    }
+
+    async fn commit(self) -> Result<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,422 @@
+//! The SQLite backend: the embedded default, one file under `var/`.
+//!
+//! WAL journal so readers never wait for the importer; `BEGIN IMMEDIATE` for
+//! writes so two writers queue on the lock instead of failing half-way.
+//! Timestamps are stored as fixed-width RFC 3339 UTC text
+//! (`2026-01-03T12:00:00.000000Z`) so that text order is time order.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool, Transaction as DbTx};
+
+use super::{AccountRow, Backend, ImportTx, ImportWriter, Result, StoreError, TableCounts, decode};
+use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite accepts at most 32,766 bound parameters in one statement.
+const MAX_PARAMS: usize = 32_766;
+
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.format(TIMESTAMP_FORMAT).to_string()
+}
+
+fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+pub struct SqliteImport(DbTx<'static, Sqlite>);
+
+impl SqliteStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let path = options.get_filename();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open(format!("creating {}: {e}", dir.display())))?;
+        }
+        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// `INSERT INTO table (cols) VALUES (?, ...), ... ON CONFLICT (key) DO UPDATE
+/// SET col = excluded.col ... WHERE <any column differs>`: an upsert that
+/// leaves identical rows alone, so `rows_affected` counts real changes.
+fn upsert_sql(table: &str, cols: &[&str], key: &[&str], rows: usize) -> String {
+    let tuple = format!("({})", vec!["?"; cols.len()].join(", "));
+    let values = vec![tuple.as_str(); rows].join(", ");
+    let updates: Vec<&str> = cols.iter().copied().filter(|c| !key.contains(c)).collect();
+    let set = updates.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let differs = updates.iter().map(|c| format!("{table}.{c} IS NOT excluded.{c}")).collect::<Vec<_>>().join(" OR ");
+    format!(
+        "INSERT INTO {table} ({}) VALUES {values} ON CONFLICT ({}) DO UPDATE SET {set} WHERE {differs}",
+        cols.join(", "),
+        key.join(", ")
+    )
+}
+
+impl Backend for SqliteStore {
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<TableCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transactions), \
+             (SELECT count(*) FROM balances), (SELECT count(*) FROM bills), (SELECT count(*) FROM fx_rates)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TableCounts {
+            accounts: row.try_get(0)?,
+            transactions: row.try_get(1)?,
+            balances: row.try_get(2)?,
+            bills: row.try_get(3)?,
+            fx_rates: row.try_get(4)?,
+        })
+    }
+
+    async fn begin_import(&self) -> Result<ImportTx> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(ImportTx::Sqlite(SqliteImport(tx)))
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
+        let row = sqlx::query(
+            "SELECT id, full_name, date_of_birth, nationality, passport_sealed, passport_index, \
+             passport_country, phone, email, opened_on, phone_since, address_since FROM accounts WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(AccountRow {
+                id: r.try_get("id")?,
+                full_name: r.try_get("full_name")?,
+                date_of_birth: r.try_get("date_of_birth")?,
+                nationality: r.try_get("nationality")?,
+                passport_sealed: r.try_get("passport_sealed")?,
+                passport_index: r.try_get("passport_index")?,
+                passport_country: r.try_get("passport_country")?,
+                phone: r.try_get("phone")?,
+                email: r.try_get("email")?,
+                opened_on: r.try_get("opened_on")?,
+                phone_since: r.try_get("phone_since")?,
+                address_since: r.try_get("address_since")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, posted_at, amount_minor, currency, category, merchant FROM transactions \
+             WHERE account_id = ? AND posted_at >= ? AND posted_at < ? ORDER BY posted_at, id",
+        )
+        .bind(account)
+        .bind(timestamp(from))
+        .bind(timestamp(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let currency: String = r.try_get("currency")?;
+                let posted_at: String = r.try_get("posted_at")?;
+                Ok(Transaction {
+                    id: decode::id(r.try_get("id")?)?,
+                    account: decode::id(r.try_get("account_id")?)?,
+                    posted_at: parse_timestamp(&posted_at)?,
+                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+                    category: r.try_get("category")?,
+                    merchant: r.try_get("merchant")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+        let rows = sqlx::query(
+            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+             WHERE account_id = ? AND date >= ? AND date <= ? ORDER BY holding, date",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let currency: String = r.try_get("currency")?;
+                Ok(BalancePoint {
+                    account: decode::id(r.try_get("account_id")?)?,
+                    holding: decode::id(r.try_get("holding")?)?,
+                    kind: decode::kind(r.try_get("kind")?)?,
+                    date: r.try_get("date")?,
+                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, biller, kind, due_on, amount_minor, currency, paid_on FROM bills \
+             WHERE account_id = ? AND due_on >= ? AND due_on <= ? ORDER BY due_on, id",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let currency: String = r.try_get("currency")?;
+                Ok(Bill {
+                    id: decode::id(r.try_get("id")?)?,
+                    account: decode::id(r.try_get("account_id")?)?,
+                    biller: r.try_get("biller")?,
+                    kind: r.try_get("kind")?,
+                    due_on: r.try_get("due_on")?,
+                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+                    paid_on: r.try_get("paid_on")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>> {
+        let row = sqlx::query(
+            "SELECT base, quote, date, rate, source FROM fx_rates \
+             WHERE base = ? AND quote = ? AND date <= ? ORDER BY date DESC LIMIT 1",
+        )
+        .bind(base)
+        .bind(quote)
+        .bind(date)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(FxRate {
+                base: decode::currency(r.try_get("base")?)?,
+                quote: decode::currency(r.try_get("quote")?)?,
+                date: r.try_get("date")?,
+                rate: decode::rate(r.try_get("rate")?)?,
+                source: r.try_get("source")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+type SqliteQuery<'a> = sqlx::query::Query<'a, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Runs one upsert per chunk of rows that fits SQLite's parameter limit.
+async fn upsert_chunks<T>(
+    tx: &mut DbTx<'static, Sqlite>,
+    table: &str,
+    cols: &[&str],
+    key: &[&str],
+    rows: &[T],
+    bind: impl for<'a> Fn(SqliteQuery<'a>, &'a T) -> SqliteQuery<'a>,
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in rows.chunks(MAX_PARAMS / cols.len()) {
+        let sql = upsert_sql(table, cols, key, chunk.len());
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for row in chunk {
+            query = bind(query, row);
+        }
+        changed += query.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+impl ImportWriter for SqliteImport {
+    async fn upsert_accounts(&mut self, rows: &[AccountRow], now: DateTime<Utc>) -> Result<u64> {
+        // The sealed passport changes on every encryption (fresh nonce), so it
+        // is only replaced when the blind index says the number itself changed.
+        let cols = [
+            "id",
+            "full_name",
+            "date_of_birth",
+            "nationality",
+            "passport_sealed",
+            "passport_index",
+            "passport_country",
+            "phone",
+            "email",
+            "opened_on",
+            "phone_since",
+            "address_since",
+            "updated_at",
+        ];
+        let now = timestamp(now);
+        let mut changed = 0;
+        for chunk in rows.chunks(MAX_PARAMS / cols.len()) {
+            let tuple = format!("({})", vec!["?"; cols.len()].join(", "));
+            let sql = format!(
+                "INSERT INTO accounts ({}) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 full_name = excluded.full_name, date_of_birth = excluded.date_of_birth, \
+                 nationality = excluded.nationality, \
+                 passport_sealed = CASE WHEN accounts.passport_index = excluded.passport_index \
+                     THEN accounts.passport_sealed ELSE excluded.passport_sealed END, \
+                 passport_index = excluded.passport_index, passport_country = excluded.passport_country, \
+                 phone = excluded.phone, email = excluded.email, opened_on = excluded.opened_on, \
+                 phone_since = excluded.phone_since, address_since = excluded.address_since, \
+                 updated_at = excluded.updated_at \
+                 WHERE accounts.full_name IS NOT excluded.full_name \
+                 OR accounts.date_of_birth IS NOT excluded.date_of_birth \
+                 OR accounts.nationality IS NOT excluded.nationality \
+                 OR accounts.passport_index IS NOT excluded.passport_index \
+                 OR accounts.passport_country IS NOT excluded.passport_country \
+                 OR accounts.phone IS NOT excluded.phone OR accounts.email IS NOT excluded.email \
+                 OR accounts.opened_on IS NOT excluded.opened_on \
+                 OR accounts.phone_since IS NOT excluded.phone_since \
+                 OR accounts.address_since IS NOT excluded.address_since",
+                cols.join(", "),
+                vec![tuple.as_str(); chunk.len()].join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for a in chunk {
+                q = q
+                    .bind(&a.id)
+                    .bind(&a.full_name)
+                    .bind(a.date_of_birth)
+                    .bind(&a.nationality)
+                    .bind(&a.passport_sealed)
+                    .bind(&a.passport_index)
+                    .bind(&a.passport_country)
+                    .bind(&a.phone)
+                    .bind(&a.email)
+                    .bind(a.opened_on)
+                    .bind(a.phone_since)
+                    .bind(a.address_since)
+                    .bind(now.clone());
+            }
+            changed += q.execute(&mut *self.0).await?.rows_affected();
+        }
+        Ok(changed)
+    }
+
+    async fn upsert_transactions(&mut self, rows: &[Transaction]) -> Result<u64> {
+        upsert_chunks(
+            &mut self.0,
+            "transactions",
+            &["id", "account_id", "posted_at", "amount_minor", "currency", "category", "merchant"],
+            &["id"],
+            rows,
+            |q, t| {
+                q.bind(t.id.as_str())
+                    .bind(t.account.as_str())
+                    .bind(timestamp(t.posted_at))
+                    .bind(t.amount.minor())
+                    .bind(t.amount.currency().code())
+                    .bind(t.category.as_str())
+                    .bind(t.merchant.as_deref())
+            },
+        )
+        .await
+    }
+
+    async fn upsert_balances(&mut self, rows: &[BalancePoint]) -> Result<u64> {
+        upsert_chunks(
+            &mut self.0,
+            "balances",
+            &["account_id", "holding", "kind", "date", "amount_minor", "currency"],
+            &["account_id", "holding", "date"],
+            rows,
+            |q, b| {
+                q.bind(b.account.as_str())
+                    .bind(b.holding.as_str())
+                    .bind(b.kind.as_str())
+                    .bind(b.date)
+                    .bind(b.amount.minor())
+                    .bind(b.amount.currency().code())
+            },
+        )
+        .await
+    }
+
+    async fn upsert_bills(&mut self, rows: &[Bill]) -> Result<u64> {
+        upsert_chunks(
+            &mut self.0,
+            "bills",
+            &["id", "account_id", "biller", "kind", "due_on", "amount_minor", "currency", "paid_on"],
+            &["id"],
+            rows,
+            |q, b| {
+                q.bind(b.id.as_str())
+                    .bind(b.account.as_str())
+                    .bind(b.biller.as_str())
+                    .bind(b.kind.as_str())
+                    .bind(b.due_on)
+                    .bind(b.amount.minor())
+                    .bind(b.amount.currency().code())
+                    .bind(b.paid_on)
+            },
+        )
+        .await
+    }
+
+    async fn upsert_fx_rates(&mut self, rows: &[FxRate]) -> Result<u64> {
+        upsert_chunks(
+            &mut self.0,
+            "fx_rates",
+            &["base", "quote", "date", "rate", "source"],
+            &["base", "quote", "date"],
+            rows,
+            |q, r| {
+                q.bind(r.base.code()).bind(r.quote.code()).bind(r.date).bind(r.rate.to_string()).bind(r.source.as_str())
+            },
+        )
+        .await
+    }
+
+    async fn existing_accounts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(MAX_PARAMS) {
+            let sql = format!("SELECT id FROM accounts WHERE id IN ({})", vec!["?"; chunk.len()].join(", "));
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            found.extend(q.fetch_all(&mut *self.0).await?);
+        }
+        Ok(found)
+    }
+
+    async fn commit(self) -> Result<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+}

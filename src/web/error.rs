@@ -1,0 +1,99 @@
+//! The JSON API's error type: `{"error": {"code", "message", "fields"}}` with
+//! the status DESIGN.md assigns to each kind of failure.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be read (bad JSON, wrong content type).
+    #[error("{0}")]
+    Malformed(String),
+    /// 404: no such resource (or not visible to the caller).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the resource is not in a state that allows this.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: well-formed but invalid, with a message per field.
+    #[error("{message}")]
+    Invalid { message: String, fields: BTreeMap<String, String> },
+    /// 429: too many requests; try again later.
+    #[error("too many requests; try again later")]
+    RateLimited,
+    /// 503: a dependency (the database) is unavailable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: logged with its cause chain; the client sees only the request id.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a BTreeMap<String, String>>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Malformed(_) => "malformed_request",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "wrong_state",
+            ApiError::Invalid { .. } => "invalid_input",
+            ApiError::RateLimited => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                // Logged once, whole; the request id in the span ties it to
+                // the response header the client sees.
+                tracing::error!(error = ?cause, "request failed");
+                "internal error; quote the x-request-id header when reporting it".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let fields = match &self {
+            ApiError::Invalid { fields, .. } => Some(fields),
+            _ => None,
+        };
+        let body = Body { error: Detail { code: self.code(), message, fields } };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}

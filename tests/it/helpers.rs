@@ -1,0 +1,190 @@
+//! Test fixtures: a fresh database per test, the app on a random port, and
+//! small builders for import files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use standing::app::{AppState, Application};
+use standing::clock::{FixedClock, SharedClock};
+use standing::config::{DatabaseUrl, Settings};
+use standing::crypto::MasterKey;
+use standing::import::{ImportError, ImportOptions, ImportReport, Progress, import_files};
+use tempfile::TempDir;
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    /// For PostgreSQL: (server URL, database name) to drop afterwards.
+    pg: Option<(String, String)>,
+    _dir: TempDir,
+    pub dir: PathBuf,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => {
+                let name = format!("standing_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sqlx::PgPool::connect(&server).await.expect("connect to TEST_DATABASE_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+                admin.close().await;
+                let url = replace_database(&server, &name);
+                TestDb { url, pg: Some((server, name)), _dir: dir, dir: path }
+            }
+            _ => {
+                TestDb { url: format!("sqlite:{}", path.join("standing.db").display()), pg: None, _dir: dir, dir: path }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// Settings for this database, with a fixed master key and working files
+    /// in the test's own directory.
+    pub fn settings(&self) -> Settings {
+        let mut s = Settings::default();
+        s.database.url = DatabaseUrl::new(self.url.clone());
+        s.database.max_connections = 4;
+        s.data_dir = self.dir.join("var");
+        s.master_key = Some(standing::config::Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+        s.listen = "127.0.0.1:0".parse().unwrap();
+        s
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread
+            // removes the database.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(admin) = sqlx::PgPool::connect(&server).await {
+                        let _ =
+                            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                                .execute(&admin)
+                                .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn replace_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server, None),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+pub fn clock() -> SharedClock {
+    Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()))
+}
+
+/// The application state on a fresh database.
+pub async fn state(db: &TestDb) -> AppState {
+    AppState::open(db.settings(), clock()).await.unwrap()
+}
+
+/// A running app: its base URL and state.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    let state = state(db).await;
+    let app = Application::build(state.clone()).await.unwrap();
+    let base = format!("http://{}", app.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp { base, state, client: reqwest::Client::new(), _stop: stop }
+}
+
+/// Writes `lines` to a file in `dir` and returns its path.
+pub fn write_file(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub async fn import(state: &AppState, files: &[PathBuf]) -> Result<ImportReport, ImportError> {
+    // Small batches so tests cross batch boundaries.
+    let options = ImportOptions { batch_size: 3, progress: Progress::Quiet };
+    import_files(&state.store, &state.cipher, state.clock.as_ref(), files, &options).await
+}
+
+pub fn master_key() -> MasterKey {
+    MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap()
+}
+
+// Record builders, in the exact shape of DESIGN.md.
+
+pub fn account(id: &str, name: &str, passport: &str) -> String {
+    serde_json::json!({
+        "type": "account", "id": id, "full_name": name, "date_of_birth": "1990-04-12",
+        "nationality": "CHN", "passport_number": passport, "passport_country": "CHN",
+        "phone": "+8613800138000", "email": "zhang.wei@example.com", "opened_on": "2014-03-01",
+        "phone_since": "2012-06-01", "address_since": "2016-01-01"
+    })
+    .to_string()
+}
+
+pub fn transaction(id: &str, account: &str, posted_at: &str, amount: &str) -> String {
+    serde_json::json!({
+        "type": "transaction", "id": id, "account": account, "posted_at": posted_at,
+        "amount": amount, "currency": "CNY", "category": "groceries", "merchant": "盒马鲜生 Hema"
+    })
+    .to_string()
+}
+
+pub fn balance(account: &str, holding: &str, kind: &str, date: &str, amount: &str, currency: &str) -> String {
+    serde_json::json!({
+        "type": "balance", "account": account, "holding": holding, "kind": kind,
+        "date": date, "amount": amount, "currency": currency
+    })
+    .to_string()
+}
+
+pub fn bill(id: &str, account: &str, due_on: &str, paid_on: Option<&str>) -> String {
+    let mut v = serde_json::json!({
+        "type": "bill", "id": id, "account": account, "biller": "State Grid Shanghai", "kind": "utility",
+        "due_on": due_on, "amount": "230.00", "currency": "CNY"
+    });
+    if let Some(p) = paid_on {
+        v["paid_on"] = p.into();
+    }
+    v.to_string()
+}
+
+pub fn fx_rate(base: &str, quote: &str, date: &str, rate: &str) -> String {
+    serde_json::json!({
+        "type": "fx_rate", "base": base, "quote": quote, "date": date, "rate": rate,
+        "source": "Bank of Canada (test)"
+    })
+    .to_string()
+}

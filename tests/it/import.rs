@@ -1,0 +1,182 @@
+//! `standing import` through the library: all-or-nothing, idempotent,
+//! every cross-line rule.
+
+use standing::import::{ImportError, MAX_LISTED_ERRORS};
+use standing::store::TableCounts;
+
+use crate::helpers::*;
+
+fn invalid(result: Result<standing::import::ImportReport, ImportError>) -> (Vec<(u64, String)>, u64) {
+    match result {
+        Err(ImportError::Invalid { listed, total }) => {
+            (listed.into_iter().map(|i| (i.line, i.message)).collect(), total)
+        }
+        other => panic!("expected the import to be refused, got {other:?}"),
+    }
+}
+
+fn valid_lines() -> Vec<String> {
+    vec![
+        account("A1001", "ZHANG Wei", "E12345678"),
+        account("A1002", "Łukasz KOWALSKI-ZHANG", "EA1234567"),
+        transaction("T-1", "A1001", "2026-01-03T12:00:00Z", "-125.40"),
+        transaction("T-2", "A1001", "2026-01-04T12:00:00Z", "-5.00"),
+        transaction("T-3", "A1002", "2026-01-05T12:00:00Z", "9000.00"),
+        balance("A1001", "H-1", "savings", "2026-01-03", "52000.00", "CNY"),
+        balance("A1001", "H-1", "savings", "2026-01-04", "52000.00", "CNY"),
+        bill("B-1", "A1001", "2026-01-15", Some("2026-01-14")),
+        fx_rate("CNY", "CAD", "2026-11-20", "0.1932"),
+    ]
+}
+
+#[tokio::test]
+async fn one_bad_line_in_the_middle_imports_nothing() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = valid_lines();
+    lines.insert(4, transaction("T-9", "A1001", "2026-01-05T12:00:00Z", "-1.005"));
+    let file = write_file(dir.path(), "bad.jsonl", &lines);
+
+    let (errors, total) = invalid(import(&state, &[file]).await);
+
+    assert_eq!(total, 1);
+    assert_eq!(errors[0].0, 5, "the bad line is line 5");
+    assert!(errors[0].1.contains("3 digits after the decimal point; CNY has 2"), "{}", errors[0].1);
+    // Batches of 3 were already sent before line 5; all rolled back.
+    assert_eq!(state.store.counts().await.unwrap(), TableCounts::default());
+}
+
+#[tokio::test]
+async fn importing_twice_changes_nothing() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "data.jsonl", &valid_lines());
+
+    let first = import(&state, std::slice::from_ref(&file)).await.unwrap();
+    let counts = state.store.counts().await.unwrap();
+    let account = state.store.account("A1001").await.unwrap().unwrap();
+    let second = import(&state, &[file]).await.unwrap();
+
+    assert_eq!(first.total_records(), 9);
+    assert!(first.records.values().all(|c| c.written == c.read), "{first:?}");
+    assert!(second.records.values().all(|c| c.written == 0), "nothing is rewritten: {second:?}");
+    assert_eq!(state.store.counts().await.unwrap(), counts);
+    // Not even the sealed passport is re-encrypted.
+    assert_eq!(state.store.account("A1001").await.unwrap().unwrap(), account);
+}
+
+#[tokio::test]
+async fn duplicates_within_a_run_are_refused_with_the_first_line() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = valid_lines();
+    lines.push(transaction("T-1", "A1001", "2026-02-03T12:00:00Z", "-1.00"));
+    lines.push(balance("A1001", "H-1", "savings", "2026-01-03", "1.00", "CNY"));
+    lines.push(bill("B-1", "A1001", "2026-02-15", None));
+    lines.push(account("A1002", "Someone Else", "E99999999"));
+    lines.push(fx_rate("CNY", "CAD", "2026-11-20", "0.2"));
+    let first_file = write_file(dir.path(), "a.jsonl", &valid_lines()[..1]);
+    let file = write_file(dir.path(), "b.jsonl", &lines);
+
+    let (errors, total) = invalid(import(&state, &[first_file, file]).await);
+
+    assert_eq!(total, 6);
+    let messages: Vec<&str> = errors.iter().map(|(_, m)| m.as_str()).collect();
+    assert!(messages[0].contains("duplicate account id `A1001`") && messages[0].contains("a.jsonl:1"), "{messages:?}");
+    assert!(messages[1].contains("duplicate transaction id `T-1` (first on line 3)"), "{messages:?}");
+    assert!(
+        messages[2].contains("duplicate balance of holding `H-1` of account `A1001` on 2026-01-03"),
+        "{messages:?}"
+    );
+    assert!(messages[3].contains("duplicate bill id `B-1`"), "{messages:?}");
+    assert!(messages[4].contains("duplicate account id `A1002`"), "{messages:?}");
+    assert!(messages[5].contains("duplicate fx_rate CNY/CAD on 2026-11-20"), "{messages:?}");
+    assert_eq!(state.store.counts().await.unwrap(), TableCounts::default());
+}
+
+#[tokio::test]
+async fn child_records_need_a_known_account() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // An account defined later in the run is fine (forward reference)...
+    let forward = write_file(
+        dir.path(),
+        "forward.jsonl",
+        &[transaction("T-1", "A1001", "2026-01-03T12:00:00Z", "-1.00"), account("A1001", "ZHANG Wei", "E12345678")],
+    );
+    import(&state, &[forward]).await.unwrap();
+
+    // ...an account stored by an earlier import is fine...
+    let later = write_file(dir.path(), "later.jsonl", &[transaction("T-2", "A1001", "2026-01-04T12:00:00Z", "-1.00")]);
+    import(&state, &[later]).await.unwrap();
+
+    // ...an account nobody knows is refused, on every line that names it.
+    let unknown = write_file(
+        dir.path(),
+        "unknown.jsonl",
+        &[
+            transaction("T-3", "A1001", "2026-01-05T12:00:00Z", "-1.00"),
+            transaction("T-4", "A7777", "2026-01-05T12:00:00Z", "-1.00"),
+            bill("B-1", "A7777", "2026-01-15", None),
+            balance("A8888", "H-1", "current", "2026-01-03", "5.00", "CNY"),
+        ],
+    );
+    let (errors, total) = invalid(import(&state, &[unknown]).await);
+    assert_eq!(total, 3);
+    assert_eq!(errors.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [2, 3, 4]);
+    assert!(errors[0].1.contains("account `A7777` is not in this import nor in the database"));
+    assert!(errors[2].1.contains("`A8888`"));
+    assert_eq!(state.store.counts().await.unwrap().transactions, 2, "T-3 was rolled back with the rest");
+}
+
+#[tokio::test]
+async fn a_holding_keeps_its_kind_and_currency() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "h.jsonl",
+        &[
+            account("A1001", "ZHANG Wei", "E12345678"),
+            balance("A1001", "H-1", "savings", "2026-01-03", "5.00", "CNY"),
+            balance("A1001", "H-1", "savings", "2026-01-04", "5.00", "USD"),
+            balance("A1001", "H-1", "investment", "2026-01-05", "5.00", "CNY"),
+        ],
+    );
+    let (errors, _) = invalid(import(&state, &[file]).await);
+    assert_eq!(errors.len(), 2);
+    assert!(errors[0].1.contains("holding `H-1` is savings USD here but savings CNY at"), "{}", errors[0].1);
+}
+
+#[tokio::test]
+async fn many_bad_lines_list_the_first_hundred_and_count_the_rest() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = vec![account("A1001", "ZHANG Wei", "E12345678")];
+    lines.extend((0..250).map(|i| transaction(&format!("T-{i}"), "A1001", "yesterday", "-1.00")));
+    lines.insert(3, String::new()); // blank lines are skipped, not errors
+    let file = write_file(dir.path(), "many.jsonl", &lines);
+
+    let (errors, total) = invalid(import(&state, &[file]).await);
+
+    assert_eq!(total, 250);
+    assert_eq!(errors.len(), MAX_LISTED_ERRORS);
+    assert_eq!(errors[0].0, 2);
+    assert_eq!(errors[2].0, 5, "line numbers count the blank line");
+    assert!(errors[0].1.contains("field `posted_at`"));
+}
+
+#[tokio::test]
+async fn a_missing_file_is_reported_before_any_work() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let result = import(&state, &["/nonexistent/x.jsonl".into()]).await;
+    assert!(matches!(result, Err(ImportError::Read { .. })), "{result:?}");
+}

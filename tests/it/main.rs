@@ -1,0 +1,11 @@
+//! The integration tests: one binary, so the crate links once.
+//!
+//! Every test gets a fresh database: a new SQLite file by default, or a new
+//! PostgreSQL database on the server `TEST_DATABASE_URL` names.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod cli;
+mod helpers;
+mod http;
+mod import;
+mod store;
