@@ -13,7 +13,7 @@ mod sqlite;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::DatabaseSettings;
-use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+use crate::domain::{BalancePoint, Bill, Currency, FxRate, Transaction};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -49,6 +49,21 @@ pub struct AccountRow {
     pub address_since: NaiveDate,
 }
 
+/// Money in and out of an account in one calendar month (UTC) and currency,
+/// summed by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyFlow {
+    /// The first day of the month.
+    pub month: NaiveDate,
+    pub currency: Currency,
+    /// Sum of money out, as a positive number of minor units.
+    pub spending: i64,
+    pub spending_count: i64,
+    /// Sum of money in, minor units.
+    pub income: i64,
+    pub income_count: i64,
+}
+
 /// How many rows each table holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TableCounts {
@@ -69,6 +84,9 @@ pub(crate) trait Backend {
     async fn account(&self, id: &str) -> Result<Option<AccountRow>>;
     /// Transactions with `from <= posted_at < to`, in posting order.
     async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>>;
+    /// Money in and out per calendar month and currency for
+    /// `from <= posted_at < to`, by month.
+    async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>>;
     /// End-of-day balances of every holding with `from <= date <= to`,
     /// ordered by holding then date.
     async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
@@ -180,6 +198,15 @@ impl Store {
         dispatch!(self, b => b.transactions(account, from, to).await)
     }
 
+    pub async fn monthly_flows(
+        &self,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonthlyFlow>> {
+        dispatch!(self, b => b.monthly_flows(account, from, to).await)
+    }
+
     pub async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         dispatch!(self, b => b.balances(account, from, to).await)
     }
@@ -251,6 +278,12 @@ pub(crate) mod decode {
 
     pub fn kind(s: &str) -> Result<HoldingKind> {
         HoldingKind::parse(s).map_err(|e| StoreError::Corrupt(e.0))
+    }
+
+    /// `2026-01` → 2026-01-01.
+    pub fn month(s: &str) -> Result<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(format!("month `{s}`: {e}")))
     }
 
     pub fn rate(s: &str) -> Result<Rate> {

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction as DbTx};
 
-use super::{AccountRow, Backend, ImportTx, ImportWriter, Result, TableCounts, decode};
+use super::{AccountRow, Backend, ImportTx, ImportWriter, MonthlyFlow, Result, TableCounts, decode};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -121,6 +121,35 @@ impl Backend for PgStore {
                     amount: decode::money(r.try_get("amount_minor")?, &currency)?,
                     category: r.try_get("category")?,
                     merchant: r.try_get("merchant")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
+        let rows = sqlx::query(
+            "SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, currency, \
+                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor ELSE 0 END), 0)::int8 AS spending, \
+                 COUNT(CASE WHEN amount_minor < 0 THEN 1 END) AS spending_count, \
+                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor ELSE 0 END), 0)::int8 AS income, \
+                 COUNT(CASE WHEN amount_minor > 0 THEN 1 END) AS income_count \
+             FROM transactions WHERE account_id = $1 AND posted_at >= $2 AND posted_at < $3 \
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonthlyFlow {
+                    month: decode::month(r.try_get("month")?)?,
+                    currency: decode::currency(r.try_get("currency")?)?,
+                    spending: r.try_get("spending")?,
+                    spending_count: r.try_get("spending_count")?,
+                    income: r.try_get("income")?,
+                    income_count: r.try_get("income_count")?,
                 })
             })
             .collect()

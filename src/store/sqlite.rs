@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool, Transaction as DbTx};
 
-use super::{AccountRow, Backend, ImportTx, ImportWriter, Result, StoreError, TableCounts, decode};
+use super::{AccountRow, Backend, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts, decode};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -160,6 +160,35 @@ impl Backend for SqliteStore {
                     amount: decode::money(r.try_get("amount_minor")?, &currency)?,
                     category: r.try_get("category")?,
                     merchant: r.try_get("merchant")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
+        let rows = sqlx::query(
+            "SELECT substr(posted_at, 1, 7) AS month, currency, \
+                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor ELSE 0 END), 0) AS spending, \
+                 COUNT(CASE WHEN amount_minor < 0 THEN 1 END) AS spending_count, \
+                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor ELSE 0 END), 0) AS income, \
+                 COUNT(CASE WHEN amount_minor > 0 THEN 1 END) AS income_count \
+             FROM transactions WHERE account_id = ? AND posted_at >= ? AND posted_at < ? \
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(account)
+        .bind(timestamp(from))
+        .bind(timestamp(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonthlyFlow {
+                    month: decode::month(r.try_get("month")?)?,
+                    currency: decode::currency(r.try_get("currency")?)?,
+                    spending: r.try_get("spending")?,
+                    spending_count: r.try_get("spending_count")?,
+                    income: r.try_get("income")?,
+                    income_count: r.try_get("income_count")?,
                 })
             })
             .collect()

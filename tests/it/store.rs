@@ -145,3 +145,39 @@ async fn readiness_reports_the_backend() {
     // Migrating again is a no-op.
     state.store.migrate().await.unwrap();
 }
+
+#[tokio::test]
+async fn monthly_flows_are_summed_by_the_database() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "flows.jsonl",
+        &[
+            account("A1001", "ZHANG Wei", "E12345678"),
+            transaction("T-1", "A1001", "2026-01-03T12:00:00Z", "-125.40"),
+            transaction("T-2", "A1001", "2026-01-31T23:59:59Z", "-10.00"),
+            transaction("T-3", "A1001", "2026-01-15T00:00:00Z", "8000.00"),
+            // 2026-02-01 07:00 in Shanghai is still January 31 in UTC.
+            transaction("T-4", "A1001", "2026-02-01T07:00:00+08:00", "-1.00"),
+            transaction("T-5", "A1001", "2026-02-01T08:00:00+08:00", "-2.00"),
+            transaction("T-6", "A1001", "2026-03-01T00:00:00Z", "-999.00"),
+        ],
+    );
+    import(&state, &[file]).await.unwrap();
+
+    let flows = state
+        .store
+        .monthly_flows(
+            "A1001",
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let got: Vec<_> = flows.iter().map(|f| (f.month, f.spending, f.spending_count, f.income, f.income_count)).collect();
+    assert_eq!(got, [(d("2026-01-01"), 13640, 3, 800000, 1), (d("2026-02-01"), 200, 1, 0, 0)]);
+    assert_eq!(flows[0].currency, Currency::CNY);
+}
