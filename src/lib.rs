@@ -6,6 +6,7 @@
 //!   `STANDING_*` environment variables.
 //! - [`domain`]: plain checked types — money, currencies, identifiers and the
 //!   financial records (accounts, transactions, balances, bills, FX rates).
+//! - [`fx`]: currency conversion as of a date, keeping the rates used.
 //! - [`crypto`]: the master key, field encryption (AES-256-GCM) and keyed
 //!   blind indexes for personal data at rest.
 //! - [`import`]: `standing import` — JSON Lines from the operator's systems,
@@ -23,6 +24,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod fx;
 pub mod import;
 pub mod store;
 pub mod web;

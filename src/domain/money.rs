@@ -180,6 +180,26 @@ impl Rate {
         Ok(Rate { mantissa, scale }.normalized())
     }
 
+    /// Exactly 1.
+    pub fn one() -> Self {
+        Rate { mantissa: 1, scale: 0 }
+    }
+
+    /// Decimal places kept when a rate is derived by division.
+    pub const DERIVED_SCALE: u8 = 10;
+
+    /// `self / other` to [`Rate::DERIVED_SCALE`] places, rounded half away
+    /// from zero; `None` if the result overflows or rounds to zero.
+    pub fn divide(&self, other: &Rate) -> Option<Rate> {
+        let num = u128::from(self.mantissa)
+            .checked_mul(10_u128.checked_pow(u32::from(other.scale) + u32::from(Self::DERIVED_SCALE))?)?;
+        let den = u128::from(other.mantissa).checked_mul(10_u128.pow(u32::from(self.scale)))?;
+        let q = num / den;
+        let q = if (num % den) * 2 >= den { q + 1 } else { q };
+        let mantissa = u64::try_from(q).ok().filter(|m| *m > 0)?;
+        Some(Rate { mantissa, scale: Self::DERIVED_SCALE }.normalized())
+    }
+
     /// Drops trailing fraction zeros so that `0.19320` and `0.1932` are equal.
     fn normalized(mut self) -> Self {
         while self.scale > 0 && self.mantissa.is_multiple_of(10) {
