@@ -12,8 +12,10 @@
 //! ```
 //!
 //! Files are named so that sorting by name gives a valid import order
-//! (accounts first).
+//! (accounts first). [`write_bulk_transactions`] writes large synthetic files
+//! for import benchmarks.
 
+mod bulk;
 pub mod catalog;
 mod dice;
 mod fx;
@@ -27,6 +29,7 @@ use std::path::Path;
 use anyhow::Context;
 use chrono::NaiveDate;
 
+pub use bulk::write_bulk_transactions;
 pub use fx::FX_SOURCE;
 pub use profiles::{Band, PROFILES, Profile};
 

@@ -426,6 +426,57 @@ fn the_special_cases_exist() {
 }
 
 #[test]
+fn bulk_writer_writes_an_account_and_n_valid_transactions() {
+    let mut out = Vec::new();
+    write_bulk_transactions(&mut out, "BENCH-1", 5_000, 7).unwrap();
+    let text = String::from_utf8(out.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5_001);
+    let mut ids = HashSet::new();
+    let mut last = String::new();
+    for (i, raw) in lines.iter().enumerate() {
+        let v: Value = serde_json::from_str(raw).unwrap_or_else(|e| panic!("line {}: {e}: {raw}", i + 1));
+        let ty = v["type"].as_str().unwrap();
+        assert_eq!(ty, if i == 0 { "account" } else { "transaction" });
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.len(), expected_keys(ty).len(), "{raw}");
+        if i == 0 {
+            PassportNumber::parse(v["passport_number"].as_str().unwrap()).unwrap();
+            PhoneNumber::parse(v["phone"].as_str().unwrap()).unwrap();
+            EmailAddress::parse(v["email"].as_str().unwrap()).unwrap();
+            continue;
+        }
+        assert!(ids.insert(v["id"].as_str().unwrap().to_owned()));
+        Money::parse(v["amount"].as_str().unwrap(), Currency::CNY).unwrap();
+        let posted = v["posted_at"].as_str().unwrap().to_owned();
+        DateTime::parse_from_rfc3339(&posted).unwrap();
+        assert!(posted > last, "posted in time order");
+        last = posted;
+    }
+    assert!(last.as_str() < "2026-11-21");
+
+    let mut again = Vec::new();
+    write_bulk_transactions(&mut again, "BENCH-1", 5_000, 7).unwrap();
+    assert_eq!(out, again, "same seed, same bytes");
+    assert!(write_bulk_transactions(&mut Vec::new(), "has space", 1, 7).is_err());
+}
+
+#[test]
+#[ignore = "throughput check; run with --release"]
+fn bulk_writer_throughput() {
+    let n = 1_000_000;
+    let started = std::time::Instant::now();
+    let mut sink = std::io::sink();
+    write_bulk_transactions(&mut sink, "A9999", n, 1).unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    println!("{n} lines in {secs:.3}s = {:.0} lines/s", n as f64 / secs);
+    let started = std::time::Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path()).unwrap();
+    println!("generate: {:.3}s", started.elapsed().as_secs_f64());
+}
+
+#[test]
 #[ignore = "prints a table of the demo accounts; for people tuning profiles"]
 fn print_account_table() {
     let (dir, summary) = fresh();
