@@ -4,7 +4,7 @@
 
 use chrono::{Months, NaiveDate};
 
-use super::factors::Facts;
+use super::factors::{Facts, Measured, measure};
 use super::render::{percent, plural};
 use super::scorecard::{
     BALANCE_WINDOW_DAYS, Band, Factor, FactorSpec, MAX_REASONS, MIN_BALANCE_DAYS, MIN_RECENT_DAYS,
@@ -64,17 +64,6 @@ fn gives(spec: &FactorSpec, band: &Band) -> String {
     format!("{} of {} points", band.points, spec.max_points())
 }
 
-/// The special the factor fell into, if any, from its band label.
-fn special_of(spec: &FactorSpec, r: &FactorResult) -> Option<Special> {
-    if r.measure.is_some() {
-        return None;
-    }
-    spec.specials
-        .iter()
-        .find(|s| s.label == r.band)
-        .map(|s| s.when)
-}
-
 const NO_BILLS: &str =
     "No bills due in the last 24 months are on record, so there is no payment history to score.";
 const BUILD_BILLS: &str = "Pay regular bills (utilities, phone, rent) from this account on or \
@@ -129,7 +118,10 @@ fn tenure(
 
 fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
     let spec = r.key.spec();
-    let special = special_of(spec, r);
+    let special = match measure(r.key, f) {
+        Measured::Value(_) => None,
+        Measured::Special(s) => Some(s),
+    };
     let next = next_band(spec, r.points);
     let next_text = |verb: &str| match next {
         Some(b) => format!("{verb} \"{}\" gives {}.", b.label, gives(spec, b)),
