@@ -516,18 +516,27 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
             (0u64..800, prop::option::weighted(0.85, -40i64..200)),
             0..60,
         ),
-        0u64..=365,
+        // Balances: how many days, a magnitude (10^scale minor units, so every
+        // money band is reached), and a tilt that makes the recent or the
+        // earlier months larger (so the trend is exercised).
+        (0u64..=365, 3u32..=10, any::<bool>(), 1i64..=5),
+        prop::collection::vec((prop::bool::weighted(0.9), -50i64..1_000), 365),
+        3u32..=9,
         prop::collection::vec(
-            (prop::bool::weighted(0.9), -2_000_000i64..50_000_000_000),
-            365,
-        ),
-        prop::collection::vec(
-            prop::option::weighted(0.9, (0i64..500_000_000, 0i64..800_000_000)),
+            prop::option::weighted(0.9, (0i64..1_000, 0i64..1_000)),
             0..=12,
         ),
     )
         .prop_map(
-            |(as_of_days, (opened, phone, address), bills, n_days, days, flows)| {
+            |(
+                as_of_days,
+                (opened, phone, address),
+                bills,
+                (n_days, scale, recent_larger, tilt),
+                days,
+                flow_scale,
+                flows,
+            )| {
                 let as_of = d("2019-01-01") + Days::new(as_of_days);
                 let back = |n: i64| {
                     if n >= 0 {
@@ -554,7 +563,12 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
                     .rev()
                     .filter_map(|k| {
                         let (present, v) = days[(k - 1) as usize];
-                        present.then(|| (as_of - Days::new(k), v))
+                        let tilted = if (k <= 91) == recent_larger {
+                            v * tilt
+                        } else {
+                            v
+                        };
+                        present.then(|| (as_of - Days::new(k), tilted * 10_i64.pow(scale) / 100))
                     })
                     .collect();
                 let first = as_of.with_day(1).unwrap();
@@ -565,8 +579,8 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
                     .filter_map(|(i, f)| {
                         f.map(|(spending, income)| MonthFlow {
                             month: first - Months::new(n - i as u32),
-                            spending,
-                            income,
+                            spending: spending * 10_i64.pow(flow_scale) / 100,
+                            income: income * 10_i64.pow(flow_scale) / 100,
                             transactions: 10,
                         })
                     })
@@ -648,12 +662,21 @@ proptest! {
 
     #[test]
     fn higher_balances_never_lower_the_score(
-        inputs in arb_inputs(), deltas in prop::collection::vec(0i64..10_000_000_000, 365),
+        inputs in arb_inputs(),
+        span in (0usize..1_000, 0usize..1_000),
+        scale in 2u32..=9,
+        deltas in prop::collection::vec(prop::option::weighted(0.8, 0i64..1_000), 365),
     ) {
+        // Days in a random span (only earlier days, only recent ones, one day
+        // or all) get more money; no day gets less.
         let before = score(&inputs).score;
         let mut richer = inputs;
-        for (day, delta) in richer.daily_balances.iter_mut().zip(deltas) {
-            day.1 += delta;
+        let n = richer.daily_balances.len();
+        let (lo, hi) = (span.0.min(span.1) * n / 1_000, span.0.max(span.1) * n / 1_000);
+        for (i, (day, delta)) in richer.daily_balances.iter_mut().zip(deltas).enumerate() {
+            if (lo..=hi).contains(&i) {
+                day.1 += delta.unwrap_or(0) * 10_i64.pow(scale) / 100;
+            }
         }
         prop_assert!(score(&richer).score >= before);
     }
