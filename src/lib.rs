@@ -11,6 +11,8 @@
 //!   blind indexes for personal data at rest.
 //! - [`import`]: `standing import` — JSON Lines from the operator's systems,
 //!   validated line by line and loaded all-or-nothing.
+//! - [`scoring`]: the scorecard (`scorecard-v1`, 350..=950) and the
+//!   eligibility decision with its reasons; pure, reproducible by hand.
 //! - [`store`]: the only place with SQL — one contract, a SQLite and a
 //!   PostgreSQL implementation, each with its own migrations.
 //! - [`demo`]: the deterministic generator behind `fixtures/demo`.
@@ -26,5 +28,6 @@ pub mod demo;
 pub mod domain;
 pub mod fx;
 pub mod import;
+pub mod scoring;
 pub mod store;
 pub mod web;
