@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::domain::Currency;
+
 /// A secret string: never shown by `Debug` or `Display`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -88,6 +90,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub import: ImportSettings,
     pub scoring: ScoringSettings,
+    pub report: ReportSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -112,6 +115,20 @@ pub struct ScoringSettings {
     pub threshold: u16,
 }
 
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// The currency reports convert totals into (the authority's, CAD for
+    /// IRCC); also the pivot for cross rates.
+    pub authority_currency: Currency,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings { authority_currency: Currency::CAD }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -122,6 +139,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             import: ImportSettings::default(),
             scoring: ScoringSettings::default(),
+            report: ReportSettings::default(),
         }
     }
 }
@@ -197,6 +215,9 @@ impl Settings {
         }
         if let Some(v) = get("STANDING_IMPORT_BATCH_SIZE") {
             self.import.batch_size = parse("STANDING_IMPORT_BATCH_SIZE", &v)?;
+        }
+        if let Some(v) = get("STANDING_REPORT_AUTHORITY_CURRENCY") {
+            self.report.authority_currency = parse("STANDING_REPORT_AUTHORITY_CURRENCY", &v)?;
         }
         if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
             self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;

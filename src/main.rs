@@ -11,6 +11,7 @@ use standing::app::{AppState, Application, demo_dir, load_demo_if_empty};
 use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
 use standing::import::{ImportError, ImportOptions, Progress, import_files};
+use standing::scoring;
 use standing::store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -42,6 +43,16 @@ enum Command {
         /// No progress output.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Score an account: every factor, the decision and the reasons.
+    Score {
+        account: String,
+        /// Score as of this date (YYYY-MM-DD); default today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Apply database migrations (serve does this too).
     Migrate,
@@ -118,6 +129,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Err(e).context("import failed"),
             }
+        }
+        Command::Score { account, as_of, json } => {
+            let store = Store::open(&settings.database).await?;
+            let as_of = as_of.unwrap_or_else(|| clock.today());
+            let loaded = scoring::load::load_inputs(&store, &account, as_of, settings.report.authority_currency).await;
+            store.close().await;
+            let (_, inputs) = match loaded {
+                Err(scoring::load::LoadError::UnknownAccount(id)) => {
+                    eprintln!("error: no account `{id}` (import it first, or check the id)");
+                    return Ok(ExitCode::from(2));
+                }
+                other => other?,
+            };
+            let decision = scoring::decide(&inputs, settings.scoring.threshold);
+            if json {
+                let mut value = serde_json::to_value(&decision)?;
+                value["account"] = account.into();
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                println!("account {account}\n{}", scoring::render_text(&decision));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let store = Store::open(&settings.database).await?;

@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, Months, NaiveDate};
 
 use super::scorecard::{
-    BALANCE_WINDOW_DAYS, BILL_GRACE_DAYS, BILL_WINDOW_MONTHS, Factor, MAX_MONTHLY_FLOW,
-    MIN_BALANCE_DAYS, MIN_RECENT_DAYS, MIN_VOLATILITY_MONTHS, RECENT_WINDOW_DAYS,
-    SPENDING_WINDOW_MONTHS, Special,
+    BALANCE_WINDOW_DAYS, BILL_GRACE_DAYS, BILL_WINDOW_MONTHS, Factor, MAX_MONTHLY_FLOW, MIN_BALANCE_DAYS,
+    MIN_RECENT_DAYS, MIN_VOLATILITY_MONTHS, RECENT_WINDOW_DAYS, SPENDING_WINDOW_MONTHS, Special,
 };
 use super::{BillOutcome, ScoringInputs};
 use crate::domain::{Currency, Money};
@@ -112,23 +111,16 @@ pub fn full_months(from: NaiveDate, to: NaiveDate) -> i64 {
     if to <= from {
         return 0;
     }
-    let months =
-        i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month());
-    if to.day() < from.day() {
-        months - 1
-    } else {
-        months
-    }
+    let months = i64::from(to.year() - from.year()) * 12 + i64::from(to.month()) - i64::from(from.month());
+    if to.day() < from.day() { months - 1 } else { months }
 }
 
 fn days_before(date: NaiveDate, days: u64) -> NaiveDate {
-    date.checked_sub_days(Days::new(days))
-        .unwrap_or(NaiveDate::MIN)
+    date.checked_sub_days(Days::new(days)).unwrap_or(NaiveDate::MIN)
 }
 
 fn months_before(date: NaiveDate, months: u32) -> NaiveDate {
-    date.checked_sub_months(Months::new(months))
-        .unwrap_or(NaiveDate::MIN)
+    date.checked_sub_months(Months::new(months)).unwrap_or(NaiveDate::MIN)
 }
 
 fn floor_div(num: i128, den: i128) -> i64 {
@@ -147,11 +139,7 @@ pub(crate) fn facts(inputs: &ScoringInputs) -> Facts {
     let bill_start = months_before(as_of, BILL_WINDOW_MONTHS);
     let (mut on_time, mut late, mut missed, mut open) = (0u32, 0u32, 0u32, 0u32);
     let mut last_late_due: Option<NaiveDate> = None;
-    for bill in inputs
-        .bills
-        .iter()
-        .filter(|b| b.due_on > bill_start && b.due_on <= as_of)
-    {
+    for bill in inputs.bills.iter().filter(|b| b.due_on > bill_start && b.due_on <= as_of) {
         let status = bill.status(as_of);
         match status {
             BillStatus::OnTime => on_time += 1,
@@ -190,19 +178,14 @@ pub(crate) fn facts(inputs: &ScoringInputs) -> Facts {
     let mut months: BTreeMap<(i32, u32), (i64, i64)> = BTreeMap::new();
     for m in &inputs.months {
         if m.month >= month_start && m.month < this_month {
-            let e = months
-                .entry((m.month.year(), m.month.month()))
-                .or_insert((0, 0));
+            let e = months.entry((m.month.year(), m.month.month())).or_insert((0, 0));
             e.0 = clamp_flow(e.0.saturating_add(clamp_flow(m.spending)));
             e.1 = clamp_flow(e.1.saturating_add(clamp_flow(m.income)));
         }
     }
     let spending: i64 = months.values().map(|(s, _)| s).sum();
     let income: i64 = months.values().map(|(_, i)| i).sum();
-    let spending_sq: i128 = months
-        .values()
-        .map(|(s, _)| i128::from(*s) * i128::from(*s))
-        .sum();
+    let spending_sq: i128 = months.values().map(|(s, _)| i128::from(*s) * i128::from(*s)).sum();
 
     Facts {
         as_of,
@@ -312,9 +295,7 @@ pub(crate) fn measure(factor: Factor, f: &Facts) -> Measured {
         Factor::SpendingToAssets => match (f.avg6, f.avg_spending()) {
             _ if f.thin_balances() => S(Special::ThinFile),
             (_, None) => S(Special::NoData),
-            (Some(avg6), Some(spend)) if avg6 > 0 => {
-                V(permille(i128::from(spend), i128::from(avg6)))
-            }
+            (Some(avg6), Some(spend)) if avg6 > 0 => V(permille(i128::from(spend), i128::from(avg6))),
             _ => S(Special::NoSavings),
         },
         Factor::SpendingVolatility => match cv_permille(f.months, f.spending, f.spending_sq) {

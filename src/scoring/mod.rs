@@ -11,6 +11,7 @@
 //! `docs/scoring.md`, "What the score does not use, and why".
 
 mod factors;
+pub mod load;
 mod reasons;
 mod render;
 pub mod scorecard;
@@ -26,9 +27,7 @@ use crate::domain::Currency;
 pub use factors::{BillStatus, full_months};
 pub use reasons::IRCC_ALTERNATIVES;
 pub use render::render_text;
-pub use scorecard::{
-    BASE_SCORE, DEFAULT_THRESHOLD, Factor, MAX_SCORE, SCORECARD_VERSION, Special, Unit,
-};
+pub use scorecard::{BASE_SCORE, DEFAULT_THRESHOLD, Factor, MAX_SCORE, SCORECARD_VERSION, Special, Unit};
 
 use factors::{Facts, Measured};
 
@@ -163,9 +162,7 @@ fn evaluate(inputs: &ScoringInputs) -> (Facts, Scored) {
         .collect();
     let points: u16 = results.iter().map(|r| r.points).sum();
     let max_points: u16 = results.iter().map(|r| r.max_points).sum();
-    let score = BASE_SCORE
-        .saturating_add(points)
-        .clamp(BASE_SCORE, MAX_SCORE);
+    let score = BASE_SCORE.saturating_add(points).clamp(BASE_SCORE, MAX_SCORE);
     let scored = Scored {
         scorecard: SCORECARD_VERSION,
         as_of: inputs.as_of,
@@ -193,10 +190,7 @@ pub fn decide(inputs: &ScoringInputs, threshold: u16) -> Decision {
     let (reasons, alternatives) = if eligible {
         (Vec::new(), None)
     } else {
-        (
-            reasons::reasons(&facts, &scored.factors),
-            Some(IRCC_ALTERNATIVES),
-        )
+        (reasons::reasons(&facts, &scored.factors), Some(IRCC_ALTERNATIVES))
     };
     Decision {
         scorecard: scored.scorecard,

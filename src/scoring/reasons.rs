@@ -42,30 +42,21 @@ pub(crate) fn reasons(facts: &Facts, results: &[FactorResult]) -> Vec<Reason> {
         if out.iter().any(|o| o.improve == improve) {
             continue;
         }
-        out.push(Reason {
-            factor: r.key,
-            points_lost: r.max_points - r.points,
-            text,
-            improve,
-        });
+        out.push(Reason { factor: r.key, points_lost: r.max_points - r.points, text, improve });
     }
     out
 }
 
 /// The band with the fewest points above `points`: the next step up.
 fn next_band(spec: &FactorSpec, points: u16) -> Option<&'static Band> {
-    spec.bands
-        .iter()
-        .filter(|b| b.points > points)
-        .min_by_key(|b| b.points)
+    spec.bands.iter().filter(|b| b.points > points).min_by_key(|b| b.points)
 }
 
 fn gives(spec: &FactorSpec, band: &Band) -> String {
     format!("{} of {} points", band.points, spec.max_points())
 }
 
-const NO_BILLS: &str =
-    "No bills due in the last 24 months are on record, so there is no payment history to score.";
+const NO_BILLS: &str = "No bills due in the last 24 months are on record, so there is no payment history to score.";
 const BUILD_BILLS: &str = "Pay regular bills (utilities, phone, rent) from this account on or \
 before their due dates: each one builds the payment history this factor needs.";
 
@@ -83,10 +74,7 @@ fn thin_text(facts: &Facts) -> (String, String) {
 }
 
 fn money_edge(facts: &Facts, band: &Band) -> String {
-    let minor = band
-        .min
-        .checked_mul(facts.currency.minor_per_major())
-        .unwrap_or(band.min);
+    let minor = band.min.checked_mul(facts.currency.minor_per_major()).unwrap_or(band.min);
     facts.money(minor).to_string()
 }
 
@@ -97,13 +85,7 @@ fn date_after(from: NaiveDate, months: i64) -> String {
         .map_or_else(|| "later".into(), |d| d.to_string())
 }
 
-fn tenure(
-    spec: &FactorSpec,
-    points: u16,
-    since: NaiveDate,
-    what: String,
-    keep: &str,
-) -> (String, String) {
+fn tenure(spec: &FactorSpec, points: u16, since: NaiveDate, what: String, keep: &str) -> (String, String) {
     let improve = match next_band(spec, points) {
         Some(b) => format!(
             "{keep}This grows with time only: from {} it reaches \"{}\" ({}).",
@@ -185,12 +167,7 @@ fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
                     .bands
                     .iter()
                     .filter(|b| b.points > r.points)
-                    .map(|b| {
-                        format!(
-                            "{} points from {} days after that due date",
-                            b.points, b.min
-                        )
-                    })
+                    .map(|b| format!("{} points from {} days after that due date", b.points, b.min))
                     .collect();
                 (
                     format!(
@@ -221,10 +198,7 @@ fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
         ),
         Factor::BalanceAverage => match (special, f.avg6) {
             (None, Some(avg)) => (
-                format!(
-                    "Your average end-of-day balance over the last 6 months was {}.",
-                    f.money(avg)
-                ),
+                format!("Your average end-of-day balance over the last 6 months was {}.", f.money(avg)),
                 match next {
                     Some(b) => format!(
                         "An average of at least {} would reach the next band ({}).",
@@ -238,10 +212,7 @@ fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
         },
         Factor::BalanceMinimum => match (special, f.min6) {
             (None, Some(min)) => (
-                format!(
-                    "On its lowest day in the last 6 months your balance was {}.",
-                    f.money(min)
-                ),
+                format!("On its lowest day in the last 6 months your balance was {}.", f.money(min)),
                 match next {
                     Some(b) => format!(
                         "Keeping at least {} at the end of every day would reach the next band ({}).",
@@ -260,11 +231,7 @@ fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
                      this factor counts the lower of the two{}.",
                     f.money(avg3),
                     f.money(avg6),
-                    if avg3 < avg6 {
-                        ", so a falling balance costs points"
-                    } else {
-                        ""
-                    }
+                    if avg3 < avg6 { ", so a falling balance costs points" } else { "" }
                 ),
                 match next {
                     Some(b) => format!(
@@ -294,16 +261,10 @@ fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
                     r.measure.map_or_else(String::new, percent),
                     f.money(f.income)
                 ),
-                format!(
-                    "Spending less than you receive raises this factor. {}",
-                    next_text("Spending in the band")
-                ),
+                format!("Spending less than you receive raises this factor. {}", next_text("Spending in the band")),
             ),
             Some(Special::NoIncome) => (
-                format!(
-                    "{} was spent but no income was recorded in the last 12 months.",
-                    f.money(f.spending)
-                ),
+                format!("{} was spent but no income was recorded in the last 12 months.", f.money(f.spending)),
                 "Income paid into this account (salary, pension, transfers) counts here; if yours \
                  is paid elsewhere, an employment letter or that account's statements show it."
                     .into(),
@@ -321,10 +282,7 @@ fn explain(r: &FactorResult, f: &Facts) -> (String, String) {
                     r.measure.map_or_else(String::new, percent),
                     f.money(avg6)
                 ),
-                format!(
-                    "A higher balance or lower monthly spending lowers this ratio. {}",
-                    next_text("The band")
-                ),
+                format!("A higher balance or lower monthly spending lowers this ratio. {}", next_text("The band")),
             ),
             (Some(Special::ThinFile), _, _) => thin_text(f),
             (Some(Special::NoSavings), _, avg6) => (

@@ -32,17 +32,8 @@ pub(crate) fn value_text(factor: Factor, f: &Facts, measured: Measured) -> Strin
     match factor {
         Factor::BillOnTimeRate => match m {
             Some(p) => {
-                let open = if f.open > 0 {
-                    format!("; {} open, not counted", f.open)
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{} of {} on time ({}){open}",
-                    f.on_time,
-                    f.counted(),
-                    percent(p)
-                )
+                let open = if f.open > 0 { format!("; {} open, not counted", f.open) } else { String::new() };
+                format!("{} of {} on time ({}){open}", f.on_time, f.counted(), percent(p))
             }
             None => no_bills(),
         },
@@ -79,24 +70,16 @@ pub(crate) fn value_text(factor: Factor, f: &Facts, measured: Measured) -> Strin
             _ => "no recent balance data".into(),
         },
         Factor::SpendingToIncome => match measured {
-            Measured::Value(p) => format!(
-                "{} of {} ({})",
-                f.money(f.spending),
-                f.money(f.income),
-                percent(p)
-            ),
+            Measured::Value(p) => format!("{} of {} ({})", f.money(f.spending), f.money(f.income), percent(p)),
             Measured::Special(Special::NoIncome) => {
                 format!("{} spent, no income recorded", f.money(f.spending))
             }
             Measured::Special(_) => "no spending or income recorded".into(),
         },
         Factor::SpendingToAssets => match (m, f.avg_spending(), f.avg6) {
-            (Some(p), Some(spend), Some(avg6)) => format!(
-                "{} a month of {} ({})",
-                f.money(spend),
-                f.money(avg6),
-                percent(p)
-            ),
+            (Some(p), Some(spend), Some(avg6)) => {
+                format!("{} a month of {} ({})", f.money(spend), f.money(avg6), percent(p))
+            }
             (None, Some(spend), Some(avg6)) => {
                 format!("{} a month of {}", f.money(spend), f.money(avg6))
             }
@@ -149,83 +132,35 @@ pub fn render_text(d: &Decision) -> String {
     let rows: Vec<[String; 4]> = d
         .factors
         .iter()
-        .map(|f| {
-            [
-                f.label.to_string(),
-                f.value.clone(),
-                f.band.to_string(),
-                format!("{}/{}", f.points, f.max_points),
-            ]
-        })
+        .map(|f| [f.label.to_string(), f.value.clone(), f.band.to_string(), format!("{}/{}", f.points, f.max_points)])
         .collect();
-    let width = |i: usize| {
-        rows.iter()
-            .map(|r| r[i].chars().count())
-            .chain([headers[i].chars().count()])
-            .max()
-            .unwrap_or(0)
-    };
+    let width =
+        |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].chars().count()]).max().unwrap_or(0);
     let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3).max(7));
 
-    let _ = writeln!(
-        out,
-        "Score {} ({}, as of {}, amounts in {})",
-        d.score, d.scorecard, d.as_of, d.currency
-    );
+    let _ = writeln!(out, "Score {} ({}, as of {}, amounts in {})", d.score, d.scorecard, d.as_of, d.currency);
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
-        headers[0], headers[1], headers[2], headers[3]
-    );
+    let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}", headers[0], headers[1], headers[2], headers[3]);
     let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + w3 + 6));
     for r in &rows {
-        let _ = writeln!(
-            out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
-            r[0], r[1], r[2], r[3]
-        );
+        let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}", r[0], r[1], r[2], r[3]);
     }
     let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + w3 + 6));
     let total = format!("{}/{}", d.points, d.max_points);
-    let _ = writeln!(
-        out,
-        "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
-        "Total", "", "", total
-    );
+    let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}", "Total", "", "", total);
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "Score: {} + {} = {} (range {}..={})",
-        d.base,
-        d.points,
-        d.score,
-        d.base,
-        d.base + d.max_points
-    );
+    let _ =
+        writeln!(out, "Score: {} + {} = {} (range {}..={})", d.base, d.points, d.score, d.base, d.base + d.max_points);
     if d.eligible {
-        let _ = writeln!(
-            out,
-            "Decision: ELIGIBLE (the score is above {})",
-            d.threshold
-        );
+        let _ = writeln!(out, "Decision: ELIGIBLE (the score is above {})", d.threshold);
     } else {
-        let _ = writeln!(
-            out,
-            "Decision: NOT ELIGIBLE (the score must be above {})",
-            d.threshold
-        );
+        let _ = writeln!(out, "Decision: NOT ELIGIBLE (the score must be above {})", d.threshold);
     }
     if !d.reasons.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "Reasons");
         for (i, r) in d.reasons.iter().enumerate() {
-            let head = format!(
-                "{}. {} (-{} points)",
-                i + 1,
-                r.factor.spec().label,
-                r.points_lost
-            );
+            let head = format!("{}. {} (-{} points)", i + 1, r.factor.spec().label, r.points_lost);
             let _ = writeln!(out, "{head}");
             out.push_str(&wrap(&r.text, "   ", 78));
             out.push_str(&wrap(&format!("To improve: {}", r.improve), "   ", 78));

@@ -116,13 +116,7 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
-        Group::Bills,
-        Group::Assets,
-        Group::Spending,
-        Group::History,
-        Group::Identity,
-    ];
+    pub const ALL: [Group; 5] = [Group::Bills, Group::Assets, Group::Spending, Group::History, Group::Identity];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -211,51 +205,30 @@ impl FactorSpec {
     pub fn band(&self, measure: i64) -> &'static Band {
         // The bands cover every i64 (tested), so the fallback is unreachable;
         // it still keeps the lookup total without a panic.
-        self.bands
-            .iter()
-            .find(|b| b.min <= measure && measure <= b.max)
-            .unwrap_or(&EMPTY_BAND)
+        self.bands.iter().find(|b| b.min <= measure && measure <= b.max).unwrap_or(&EMPTY_BAND)
     }
 
     /// The special band for `when`; a factor without it scores zero.
     pub fn special(&self, when: Special) -> SpecialBand {
-        self.specials
-            .iter()
-            .find(|s| s.when == when)
-            .copied()
-            .unwrap_or(SpecialBand {
-                when,
-                points: 0,
-                label: "not measurable",
-            })
+        self.specials.iter().find(|s| s.when == when).copied().unwrap_or(SpecialBand {
+            when,
+            points: 0,
+            label: "not measurable",
+        })
     }
 }
 
-static EMPTY_BAND: Band = Band {
-    min: i64::MIN,
-    max: i64::MAX,
-    points: 0,
-    label: "not measurable",
-};
+static EMPTY_BAND: Band = Band { min: i64::MIN, max: i64::MAX, points: 0, label: "not measurable" };
 
 const MIN: i64 = i64::MIN;
 const MAX: i64 = i64::MAX;
 
 const fn band(min: i64, max: i64, points: u16, label: &'static str) -> Band {
-    Band {
-        min,
-        max,
-        points,
-        label,
-    }
+    Band { min, max, points, label }
 }
 
 const fn special(when: Special, points: u16, label: &'static str) -> SpecialBand {
-    SpecialBand {
-        when,
-        points,
-        label,
-    }
+    SpecialBand { when, points, label }
 }
 
 // --- Bill payment history: 220 points ------------------------------------
@@ -275,11 +248,7 @@ pub static BILL_ON_TIME_RATE: FactorSpec = FactorSpec {
         band(970, 999, 100, "97.0% to 99.9%"),
         band(1000, MAX, 110, "100%"),
     ],
-    specials: &[special(
-        Special::NoHistory,
-        35,
-        "no bills counted (no history)",
-    )],
+    specials: &[special(Special::NoHistory, 35, "no bills counted (no history)")],
 };
 
 pub static BILLS_MISSED: FactorSpec = FactorSpec {
@@ -289,17 +258,8 @@ pub static BILLS_MISSED: FactorSpec = FactorSpec {
     measure: "bills still unpaid at the as-of date more than 30 days after their due date",
     unit: Unit::Count,
     higher_is_better: false,
-    bands: &[
-        band(MIN, 0, 50, "none"),
-        band(1, 1, 25, "1"),
-        band(2, 2, 10, "2"),
-        band(3, MAX, 0, "3 or more"),
-    ],
-    specials: &[special(
-        Special::NoHistory,
-        15,
-        "no bills counted (no history)",
-    )],
+    bands: &[band(MIN, 0, 50, "none"), band(1, 1, 25, "1"), band(2, 2, 10, "2"), band(3, MAX, 0, "3 or more")],
+    specials: &[special(Special::NoHistory, 15, "no bills counted (no history)")],
 };
 
 pub static BILL_LAST_LATE: FactorSpec = FactorSpec {
@@ -355,11 +315,7 @@ pub static BALANCE_AVERAGE: FactorSpec = FactorSpec {
         band(100_000, 299_999, 65, "100,000 to 299,999"),
         band(300_000, MAX, 80, "300,000 or more"),
     ],
-    specials: &[special(
-        Special::ThinFile,
-        10,
-        "fewer than 90 days of balance data",
-    )],
+    specials: &[special(Special::ThinFile, 10, "fewer than 90 days of balance data")],
 };
 
 pub static BALANCE_MINIMUM: FactorSpec = FactorSpec {
@@ -377,11 +333,7 @@ pub static BALANCE_MINIMUM: FactorSpec = FactorSpec {
         band(50_000, 149_999, 28, "50,000 to 149,999"),
         band(150_000, MAX, 35, "150,000 or more"),
     ],
-    specials: &[special(
-        Special::ThinFile,
-        5,
-        "fewer than 90 days of balance data",
-    )],
+    specials: &[special(Special::ThinFile, 5, "fewer than 90 days of balance data")],
 };
 
 pub static BALANCE_TREND: FactorSpec = FactorSpec {
@@ -401,11 +353,7 @@ pub static BALANCE_TREND: FactorSpec = FactorSpec {
         band(200_000, 299_999, 29, "200,000 to 299,999"),
         band(300_000, MAX, 35, "300,000 or more"),
     ],
-    specials: &[special(
-        Special::ThinFile,
-        5,
-        "fewer than 90 days of balance data, or 45 in the last 91",
-    )],
+    specials: &[special(Special::ThinFile, 5, "fewer than 90 days of balance data, or 45 in the last 91")],
 };
 
 // --- Spending: 100 points -------------------------------------------------
@@ -466,11 +414,7 @@ pub static SPENDING_VOLATILITY: FactorSpec = FactorSpec {
         band(501, 800, 5, "50.1% to 80.0%"),
         band(801, MAX, 0, "above 80.0%"),
     ],
-    specials: &[special(
-        Special::NoData,
-        4,
-        "fewer than 3 months of data, or no spending",
-    )],
+    specials: &[special(Special::NoData, 4, "fewer than 3 months of data, or no spending")],
 };
 
 // --- Length of history: 60 points ----------------------------------------
@@ -535,16 +479,9 @@ pub static ADDRESS_TENURE: FactorSpec = FactorSpec {
 pub fn markdown_tables() -> String {
     let mut out = String::new();
     for group in Group::ALL {
-        let factors: Vec<&FactorSpec> = Factor::ALL
-            .iter()
-            .map(|f| f.spec())
-            .filter(|s| s.group == group)
-            .collect();
+        let factors: Vec<&FactorSpec> = Factor::ALL.iter().map(|f| f.spec()).filter(|s| s.group == group).collect();
         let group_max: u16 = factors.iter().map(|s| s.max_points()).sum();
-        out.push_str(&format!(
-            "### {}: up to {group_max} points\n\n",
-            group.title()
-        ));
+        out.push_str(&format!("### {}: up to {group_max} points\n\n", group.title()));
         for spec in factors {
             out.push_str(&format!(
                 "#### `{}`: {}, up to {} points\n\nMeasure: {}.\n\n| band | points |\n| --- | ---: |\n",

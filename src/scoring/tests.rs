@@ -34,10 +34,7 @@ fn monthly_bills(as_of: NaiveDate, n: u32, day: u32, late: &[(&str, i64)]) -> Ve
 
 /// One balance a day for the `n` days before as_of, from `f(days_before_as_of)`.
 fn balances(as_of: NaiveDate, n: u64, f: impl Fn(u64) -> i64) -> Vec<(NaiveDate, i64)> {
-    (1..=n)
-        .rev()
-        .map(|k| (as_of - Days::new(k), f(k)))
-        .collect()
+    (1..=n).rev().map(|k| (as_of - Days::new(k), f(k))).collect()
 }
 
 /// The 12 full months before as_of's month with the given spending, oldest first.
@@ -74,10 +71,7 @@ pub(super) fn worked_example() -> ScoringInputs {
         }),
         months: months(
             as_of,
-            &[
-                8_000, 8_000, 9_000, 8_000, 15_000, 8_000, 9_000, 8_000, 8_000, 9_000, 8_000,
-                10_000,
-            ],
+            &[8_000, 8_000, 9_000, 8_000, 15_000, 8_000, 9_000, 8_000, 8_000, 9_000, 8_000, 10_000],
             12_500,
         ),
     }
@@ -101,10 +95,7 @@ fn strong() -> ScoringInputs {
         }),
         months: months(
             as_of,
-            &[
-                17_000, 18_500, 16_000, 21_000, 17_500, 18_000, 19_000, 16_500, 18_000, 22_000,
-                17_000, 16_500,
-            ],
+            &[17_000, 18_500, 16_000, 21_000, 17_500, 18_000, 19_000, 16_500, 18_000, 22_000, 17_000, 16_500],
             35_000,
         ),
     }
@@ -120,23 +111,11 @@ fn weak() -> ScoringInputs {
         phone_since: d("2025-10-01"),
         address_since: d("2026-03-01"),
         bills: vec![
-            BillOutcome {
-                due_on: d("2026-08-25"),
-                paid_on: Some(d("2026-08-24")),
-            },
-            BillOutcome {
-                due_on: d("2026-09-25"),
-                paid_on: None,
-            },
-            BillOutcome {
-                due_on: d("2026-10-15"),
-                paid_on: None,
-            },
+            BillOutcome { due_on: d("2026-08-25"), paid_on: Some(d("2026-08-24")) },
+            BillOutcome { due_on: d("2026-09-25"), paid_on: None },
+            BillOutcome { due_on: d("2026-10-15"), paid_on: None },
             // Due 11 days ago and unpaid: open, not counted.
-            BillOutcome {
-                due_on: d("2026-11-10"),
-                paid_on: None,
-            },
+            BillOutcome { due_on: d("2026-11-10"), paid_on: None },
         ],
         daily_balances: balances(as_of, 103, |k| (300 + (k % 7) as i64 * 50) * YUAN),
         months: months(as_of, &[1_500, 2_900, 3_300], 2_000),
@@ -176,10 +155,7 @@ fn every_table_covers_all_measures_in_order() {
             }
         }
         // The key printed in docs is the JSON key.
-        assert_eq!(
-            serde_json::to_string(&f).unwrap(),
-            format!("\"{}\"", spec.key)
-        );
+        assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", spec.key));
     }
 }
 
@@ -198,29 +174,14 @@ fn the_documentation_prints_the_tables_of_the_code() {
 #[test]
 fn bills_are_on_time_late_missed_or_open() {
     let as_of = d("2026-11-21");
-    let bill = |due: &str, paid: Option<&str>| BillOutcome {
-        due_on: d(due),
-        paid_on: paid.map(d),
-    };
-    assert_eq!(
-        bill("2026-10-01", Some("2026-10-01")).status(as_of),
-        BillStatus::OnTime
-    );
-    assert_eq!(
-        bill("2026-10-01", Some("2026-10-02")).status(as_of),
-        BillStatus::Late
-    );
+    let bill = |due: &str, paid: Option<&str>| BillOutcome { due_on: d(due), paid_on: paid.map(d) };
+    assert_eq!(bill("2026-10-01", Some("2026-10-01")).status(as_of), BillStatus::OnTime);
+    assert_eq!(bill("2026-10-01", Some("2026-10-02")).status(as_of), BillStatus::Late);
     // Paid after as_of: unpaid at as_of.
-    assert_eq!(
-        bill("2026-10-01", Some("2026-11-22")).status(as_of),
-        BillStatus::Missed
-    );
+    assert_eq!(bill("2026-10-01", Some("2026-11-22")).status(as_of), BillStatus::Missed);
     assert_eq!(bill("2026-10-22", None).status(as_of), BillStatus::Open); // 30 days
     assert_eq!(bill("2026-10-21", None).status(as_of), BillStatus::Missed); // 31 days
-    assert_eq!(
-        bill("2026-11-21", Some("2026-11-25")).status(as_of),
-        BillStatus::Open
-    );
+    assert_eq!(bill("2026-11-21", Some("2026-11-25")).status(as_of), BillStatus::Open);
 }
 
 #[test]
@@ -341,20 +302,13 @@ fn worked_example_matches_the_documentation() {
             Some(29),
         ]
     );
-    assert_eq!(
-        factor(&s, Factor::BillOnTimeRate).value,
-        "22 of 24 on time (91.6%)"
-    );
+    assert_eq!(factor(&s, Factor::BillOnTimeRate).value, "22 of 24 on time (91.6%)");
     assert_eq!(s.points, 384);
     assert_eq!(s.score, 734);
 
     let dec = decide(&worked_example(), DEFAULT_THRESHOLD);
     assert!(!dec.eligible);
-    let order: Vec<(Factor, u16)> = dec
-        .reasons
-        .iter()
-        .map(|r| (r.factor, r.points_lost))
-        .collect();
+    let order: Vec<(Factor, u16)> = dec.reasons.iter().map(|r| (r.factor, r.points_lost)).collect();
     assert_eq!(
         order,
         vec![
@@ -364,11 +318,7 @@ fn worked_example_matches_the_documentation() {
             (Factor::BillLastLate, 20),
         ]
     );
-    assert!(
-        dec.reasons[0].improve.contains("5 more bills paid on time"),
-        "{}",
-        dec.reasons[0].improve
-    );
+    assert!(dec.reasons[0].improve.contains("5 more bills paid on time"), "{}", dec.reasons[0].improve);
     assert!(dec.reasons[1].improve.contains("CNY 100,000.00"));
     assert!(dec.reasons[2].improve.contains("2027-02-10"));
     assert_eq!(dec.alternatives, Some(IRCC_ALTERNATIVES));
@@ -377,11 +327,7 @@ fn worked_example_matches_the_documentation() {
 #[test]
 fn one_late_bill_fewer_crosses_the_threshold() {
     let mut inputs = worked_example();
-    let late = inputs
-        .bills
-        .iter_mut()
-        .find(|b| b.due_on == d("2025-08-15"))
-        .unwrap();
+    let late = inputs.bills.iter_mut().find(|b| b.due_on == d("2025-08-15")).unwrap();
     late.paid_on = Some(d("2025-08-13"));
     let dec = decide(&inputs, DEFAULT_THRESHOLD);
     assert_eq!(dec.score, 754);
@@ -407,16 +353,8 @@ fn profiles_land_where_calibrated() {
     let strong = score(&strong());
     let moderate = score(&worked_example());
     let weak = score(&weak());
-    assert!(
-        (880..=940).contains(&strong.score),
-        "strong {}",
-        strong.score
-    );
-    assert!(
-        (720..=790).contains(&moderate.score),
-        "moderate {}",
-        moderate.score
-    );
+    assert!((880..=940).contains(&strong.score), "strong {}", strong.score);
+    assert!((720..=790).contains(&moderate.score), "moderate {}", moderate.score);
     assert!((400..=500).contains(&weak.score), "weak {}", weak.score);
     assert_eq!((strong.score, moderate.score, weak.score), (935, 734, 409));
 }
@@ -429,16 +367,8 @@ fn the_weak_profile_explains_itself() {
     assert_eq!(dec.reasons[0].factor, Factor::BillOnTimeRate);
     let s = score(&weak());
     assert_eq!(factor(&s, Factor::BillsMissed).measure, Some(2));
-    assert!(
-        factor(&s, Factor::BillOnTimeRate)
-            .value
-            .contains("1 open, not counted")
-    );
-    assert!(
-        dec.reasons[0]
-            .text
-            .starts_with("1 of your 3 bills due in the last 24 months was paid")
-    );
+    assert!(factor(&s, Factor::BillOnTimeRate).value.contains("1 open, not counted"));
+    assert!(dec.reasons[0].text.starts_with("1 of your 3 bills due in the last 24 months was paid"));
 }
 
 #[test]
@@ -477,12 +407,7 @@ fn decision_json_has_the_contracted_shape() {
     assert_eq!(f0["max_points"], 110);
     assert_eq!(v["reasons"][0]["factor"], "bill_on_time_rate");
     assert!(v["reasons"][0]["text"].is_string() && v["reasons"][0]["improve"].is_string());
-    assert!(
-        v["alternatives"]
-            .as_str()
-            .unwrap()
-            .contains("Guaranteed Investment Certificate")
-    );
+    assert!(v["alternatives"].as_str().unwrap().contains("Guaranteed Investment Certificate"));
 }
 
 #[test]
@@ -512,20 +437,14 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
     (
         0u64..3_000,
         (-60i64..4_000, -60i64..4_000, -60i64..4_000),
-        prop::collection::vec(
-            (0u64..800, prop::option::weighted(0.85, -40i64..200)),
-            0..60,
-        ),
+        prop::collection::vec((0u64..800, prop::option::weighted(0.85, -40i64..200)), 0..60),
         // Balances: how many days, a magnitude (10^scale minor units, so every
         // money band is reached), and a tilt that makes the recent or the
         // earlier months larger (so the trend is exercised).
         (0u64..=365, 3u32..=10, any::<bool>(), 1i64..=5),
         prop::collection::vec((prop::bool::weighted(0.9), -50i64..1_000), 365),
         3u32..=9,
-        prop::collection::vec(
-            prop::option::weighted(0.9, (0i64..1_000, 0i64..1_000)),
-            0..=12,
-        ),
+        prop::collection::vec(prop::option::weighted(0.9, (0i64..1_000, 0i64..1_000)), 0..=12),
     )
         .prop_map(
             |(
@@ -539,22 +458,14 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
             )| {
                 let as_of = d("2019-01-01") + Days::new(as_of_days);
                 let back = |n: i64| {
-                    if n >= 0 {
-                        as_of - Days::new(n as u64)
-                    } else {
-                        as_of + Days::new(n.unsigned_abs())
-                    }
+                    if n >= 0 { as_of - Days::new(n as u64) } else { as_of + Days::new(n.unsigned_abs()) }
                 };
                 let bills = bills
                     .into_iter()
                     .map(|(due_back, paid)| {
                         let due_on = as_of - Days::new(due_back);
                         let paid_on = paid.map(|p| {
-                            if p >= 0 {
-                                due_on + Days::new(p as u64)
-                            } else {
-                                due_on - Days::new(p.unsigned_abs())
-                            }
+                            if p >= 0 { due_on + Days::new(p as u64) } else { due_on - Days::new(p.unsigned_abs()) }
                         });
                         BillOutcome { due_on, paid_on }
                     })
@@ -563,11 +474,7 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
                     .rev()
                     .filter_map(|k| {
                         let (present, v) = days[(k - 1) as usize];
-                        let tilted = if (k <= 91) == recent_larger {
-                            v * tilt
-                        } else {
-                            v
-                        };
+                        let tilted = if (k <= 91) == recent_larger { v * tilt } else { v };
                         present.then(|| (as_of - Days::new(k), tilted * 10_i64.pow(scale) / 100))
                     })
                     .collect();

@@ -50,7 +50,8 @@ pub struct AccountRow {
 }
 
 /// Money in and out of an account in one calendar month (UTC) and currency,
-/// summed by the database.
+/// summed by the database. Transfers between the applicant's own holdings
+/// (categories [`TRANSFER_CATEGORIES`]) are neither spending nor income.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyFlow {
     /// The first day of the month.
@@ -63,6 +64,10 @@ pub struct MonthlyFlow {
     pub income: i64,
     pub income_count: i64,
 }
+
+/// Transaction categories that move money between holdings or from outside
+/// without being earned or spent. The SQL in both backends names them too.
+pub const TRANSFER_CATEGORIES: [&str; 2] = ["transfer_in", "transfer_out"];
 
 /// How many rows each table holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -133,7 +133,8 @@ impl Backend for PgStore {
                  COUNT(CASE WHEN amount_minor < 0 THEN 1 END) AS spending_count, \
                  COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor ELSE 0 END), 0)::int8 AS income, \
                  COUNT(CASE WHEN amount_minor > 0 THEN 1 END) AS income_count \
-             FROM transactions WHERE account_id = $1 AND posted_at >= $2 AND posted_at < $3 \
+             FROM transactions WHERE account_id = $1 AND category NOT IN ('transfer_in', 'transfer_out') \
+               AND posted_at >= $2 AND posted_at < $3 \
              GROUP BY 1, 2 ORDER BY 1, 2",
         )
         .bind(account)

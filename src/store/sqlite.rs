@@ -172,7 +172,8 @@ impl Backend for SqliteStore {
                  COUNT(CASE WHEN amount_minor < 0 THEN 1 END) AS spending_count, \
                  COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor ELSE 0 END), 0) AS income, \
                  COUNT(CASE WHEN amount_minor > 0 THEN 1 END) AS income_count \
-             FROM transactions WHERE account_id = ? AND posted_at >= ? AND posted_at < ? \
+             FROM transactions WHERE account_id = ? AND category NOT IN ('transfer_in', 'transfer_out') \
+               AND posted_at >= ? AND posted_at < ? \
              GROUP BY 1, 2 ORDER BY 1, 2",
         )
         .bind(account)

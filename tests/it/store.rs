@@ -163,6 +163,9 @@ async fn monthly_flows_are_summed_by_the_database() {
             transaction("T-4", "A1001", "2026-02-01T07:00:00+08:00", "-1.00"),
             transaction("T-5", "A1001", "2026-02-01T08:00:00+08:00", "-2.00"),
             transaction("T-6", "A1001", "2026-03-01T00:00:00Z", "-999.00"),
+            // Moving money to one's own savings is not spending.
+            transaction("T-7", "A1001", "2026-01-20T00:00:00Z", "-5000.00").replace("groceries", "transfer_out"),
+            transaction("T-8", "A1001", "2026-01-21T00:00:00Z", "200000.00").replace("groceries", "transfer_in"),
         ],
     );
     import(&state, &[file]).await.unwrap();
