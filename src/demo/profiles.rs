@@ -14,6 +14,10 @@
 //!
 //! Each account has its own random streams (spending, bills, holdings), so a
 //! knob changes only what it is about and no other account moves.
+//!
+//! The resulting scores as of [`super::DEMO_AS_OF`] are pinned in
+//! `tests/it/scoring.rs` and listed in `docs/scoring.md` ("The demo
+//! accounts"): A1003 scores exactly 750 (refused), A1004 751 (eligible).
 
 use chrono::NaiveDate;
 
@@ -302,13 +306,13 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         id: "A1003",
         band: Band::NearGate,
-        summary: "marketing manager renting in Shanghai; CNY ~90k savings, 3 late bills, 18 months of data",
+        summary: "marketing manager renting in Shanghai, switched banks in 2024; CNY ~90k savings, 3 late bills, 18 months of data",
         full_name: "WANG Fang",
         date_of_birth: ymd(1993, 2, 7),
         passport_number: "E38291047",
         phone: "+8615821736490",
         email: "wang.fang@example.com",
-        opened_on: ymd(2019, 5, 10),
+        opened_on: ymd(2024, 2, 19),
         phone_since: ymd(2017, 9, 1),
         address_since: ymd(2021, 3, 1),
         history_months: 18,
@@ -317,7 +321,7 @@ pub const PROFILES: &[Profile] = &[
         rent: 4_200,
         monthly_spending: 8_400,
         spending_volatility_pct: 30,
-        holdings: &[current(9_000), savings(42_000)],
+        holdings: &[current(9_000), savings(36_000)],
         billers: &[
             Biller::Electricity(150),
             Biller::Gas(55),
@@ -330,15 +334,15 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         id: "A1004",
         band: Band::NearGate,
-        summary: "civil servant, Beijing homeowner; CNY ~110k savings and MMF, 4 late bills, 16 months",
+        summary: "civil servant, bought a Beijing flat and took a new number in 2024; CNY ~145k savings and MMF, 5 late and 1 missed bill, 16 months",
         full_name: "LIU Yang",
         date_of_birth: ymd(1988, 11, 30),
         passport_number: "E50417826",
         phone: "+8613661829305",
         email: "liu.yang@example.com",
         opened_on: ymd(2016, 10, 20),
-        phone_since: ymd(2020, 2, 1),
-        address_since: ymd(2018, 6, 1),
+        phone_since: ymd(2024, 4, 1),
+        address_since: ymd(2024, 6, 1),
         city: catalog::BEIJING,
         history_months: 16,
         income: salary(19_000, 5, "北京市海淀区人民政府 Haidian District Government, Beijing"),
@@ -352,13 +356,14 @@ pub const PROFILES: &[Profile] = &[
             Biller::Mobile { carrier: catalog::CHINA_UNICOM, plan: 129 },
             Biller::Property { company: catalog::COUNTRY_GARDEN, monthly: 350 },
         ],
-        late_bills: 4,
+        late_bills: 5,
+        missed_bills: 1,
         ..BASE
     },
     Profile {
         id: "A1005",
         band: Band::NearGate,
-        summary: "UX designer renting in Shenzhen, moved a year ago; CNY ~95k savings, 2 late and 1 missed bill",
+        summary: "UX designer renting in Shenzhen, moved a year ago; CNY ~95k savings, 2 late and 2 missed bills",
         full_name: "CHEN Jing",
         date_of_birth: ymd(1995, 6, 18),
         passport_number: "EB7302915",
@@ -383,13 +388,13 @@ pub const PROFILES: &[Profile] = &[
             Biller::Mobile { carrier: catalog::CHINA_TELECOM, plan: 79 },
         ],
         late_bills: 2,
-        missed_bills: 1,
+        missed_bills: 2,
         ..BASE
     },
     Profile {
         id: "A1006",
         band: Band::NearGate,
-        summary: "sales lead renting in Shanghai; CNY ~95k savings plus volatile shares, 5 late bills, uneven spending",
+        summary: "sales lead renting in Shanghai; CNY ~95k savings plus volatile shares, 5 late and 1 missed bill, uneven spending",
         full_name: "ZHAO Lei",
         date_of_birth: ymd(1991, 1, 25),
         passport_number: "E62984130",
@@ -409,12 +414,13 @@ pub const PROFILES: &[Profile] = &[
         tx_per_day_tenths: 30,
         holdings: &[current(10_000), savings(35_000), investment(30_000, 160)],
         late_bills: 5,
+        missed_bills: 1,
         ..BASE
     },
     Profile {
         id: "A1007",
         band: Band::NearGate,
-        summary: "hospital pharmacist, Beijing homeowner; CNY ~135k savings, 1 late and 1 missed bill, 15 months",
+        summary: "hospital pharmacist, Beijing homeowner; CNY ~95k savings, 2 late and 1 missed bill, 15 months",
         full_name: "HUANG Min",
         date_of_birth: ymd(1987, 8, 9),
         passport_number: "E71530492",
@@ -428,7 +434,7 @@ pub const PROFILES: &[Profile] = &[
         income: salary(17_500, 15, "北京协和医院 Peking Union Medical College Hospital"),
         savings_rate_pct: 20,
         monthly_spending: 12_700,
-        holdings: &[current(8_000), savings(55_000)],
+        holdings: &[current(8_000), savings(15_000)],
         billers: &[
             Biller::Electricity(190),
             Biller::Gas(80),
@@ -436,14 +442,14 @@ pub const PROFILES: &[Profile] = &[
             Biller::Mobile { carrier: catalog::CHINA_MOBILE, plan: 88 },
             Biller::Property { company: catalog::GREENTOWN, monthly: 300 },
         ],
-        late_bills: 1,
+        late_bills: 2,
         missed_bills: 1,
         ..BASE
     },
     Profile {
         id: "A1008",
         band: Band::NearGate,
-        summary: "Polish engineer in Shanghai since 2022, long-held Polish phone; CNY ~80k savings, 3 late bills, 13 months",
+        summary: "Polish engineer in Shanghai since 2022, long-held Polish phone; CNY ~90k savings, 3 late and 1 missed bill, 13 months",
         full_name: "Łukasz KOWALSKI-ZHANG",
         date_of_birth: ymd(1989, 12, 3),
         nationality: "POL",
@@ -460,7 +466,7 @@ pub const PROFILES: &[Profile] = &[
         keep_in_current: 10_000,
         rent: 6_800,
         monthly_spending: 13_900,
-        holdings: &[current(15_000), savings(55_000)],
+        holdings: &[current(15_000), savings(45_000)],
         billers: &[
             Biller::Electricity(160),
             Biller::Gas(60),
@@ -468,6 +474,7 @@ pub const PROFILES: &[Profile] = &[
             Biller::Mobile { carrier: catalog::CHINA_UNICOM, plan: 59 },
         ],
         late_bills: 3,
+        missed_bills: 1,
         ..BASE
     },
     Profile {
@@ -538,7 +545,7 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         id: "A1011",
         band: Band::Weak,
-        summary: "modest saver whose current account jumps by a CNY 200,000 transfer_in three weeks before the as-of date",
+        summary: "thin saver (CNY ~25k underneath), 4 late bills; the current account jumps by a CNY 200,000 transfer_in three weeks before the as-of date",
         full_name: "SUN Hao",
         date_of_birth: ymd(1992, 10, 5),
         passport_number: "E43086251",
@@ -553,14 +560,14 @@ pub const PROFILES: &[Profile] = &[
         keep_in_current: 4_000,
         rent: 3_800,
         monthly_spending: 7_000,
-        holdings: &[current(4_000), savings(22_000)],
+        holdings: &[current(4_000), savings(8_000)],
         billers: &[
             Biller::Electricity(140),
             Biller::Gas(50),
             Biller::Water(40),
             Biller::Mobile { carrier: catalog::CHINA_MOBILE, plan: 68 },
         ],
-        late_bills: 2,
+        late_bills: 4,
         events: &[Event {
             on: ymd(2026, 10, 31),
             amount: 200_000,
@@ -640,15 +647,15 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         id: "A1014",
         band: Band::Weak,
-        summary: "retail clerk in Shanghai; clean bill record but low assets (CNY ~20k)",
+        summary: "retail clerk, moved to Shanghai in 2025: new account and address, number since 2024; clean bills but low assets (CNY ~20k)",
         full_name: "ZHOU Ting",
         date_of_birth: ymd(1998, 12, 1),
         passport_number: "E84620317",
         phone: "+8613162849507",
         email: "zhou.ting@example.com",
-        opened_on: ymd(2020, 6, 30),
-        phone_since: ymd(2019, 10, 1),
-        address_since: ymd(2023, 8, 1),
+        opened_on: ymd(2025, 3, 4),
+        phone_since: ymd(2024, 5, 1),
+        address_since: ymd(2025, 2, 1),
         income: salary(8_000, 10, "上海百联集团股份有限公司 Shanghai Bailian Group Co., Ltd."),
         savings_rate_pct: 8,
         keep_in_current: 2_500,

@@ -8,4 +8,5 @@ mod cli;
 mod helpers;
 mod http;
 mod import;
+mod scoring;
 mod store;
