@@ -24,11 +24,7 @@ fn main() {
     standing::demo::write_bulk_transactions(&mut out, "BULK1", rows, 42).unwrap();
     drop(out);
     let size = std::fs::metadata(&file).unwrap().len();
-    println!(
-        "generated {rows} transactions ({:.1} MB) in {:.2} s",
-        size as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
+    println!("generated {rows} transactions ({:.1} MB) in {:.2} s", size as f64 / 1e6, started.elapsed().as_secs_f64());
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
@@ -59,10 +55,9 @@ async fn run(backend: &str, url: &str, dir: &std::path::Path, file: &std::path::
     let state = AppState::open(settings, clock).await.unwrap();
     let options = ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet };
     for label in ["first import (inserts)", "second import (unchanged)"] {
-        let report =
-            import_files(&state.store, &state.cipher, state.clock.as_ref(), &[file.to_path_buf()], &options)
-                .await
-                .unwrap();
+        let report = import_files(&state.store, &state.cipher, state.clock.as_ref(), &[file.to_path_buf()], &options)
+            .await
+            .unwrap();
         println!(
             "{backend:<8} {label:<26} {:>9} rows in {:>6.2} s = {:>9.0} rows/s",
             report.total_records(),
