@@ -16,6 +16,9 @@
 //! - [`store`]: the only place with SQL — one contract, a SQLite and a
 //!   PostgreSQL implementation, each with its own migrations.
 //! - [`demo`]: the deterministic generator behind `fixtures/demo`.
+//! - [`keys`]: signing keys and certificates — the service's root, sealed
+//!   keys under `var/keys/`, operator-supplied chains, JWK and `kid`.
+//! - [`report`]: the report — its PAdES signature ([`report::sign`]).
 //! - [`web`]: the axum application — routes, request ids, errors.
 //! - [`app`]: builds the application from settings and runs it until stopped.
 //! - [`clock`]: time passed in, so tests and reports are reproducible.
@@ -28,6 +31,8 @@ pub mod demo;
 pub mod domain;
 pub mod fx;
 pub mod import;
+pub mod keys;
+pub mod report;
 pub mod scoring;
 pub mod store;
 pub mod web;

@@ -1,0 +1,406 @@
+//! The service's own keys on disk (by default `var/keys/`):
+//!
+//! ```text
+//! root.pem                     the root certificate (publish it: officers trust it)
+//! root.key.sealed              its PKCS#8 private key, sealed with the master key
+//! signing-<kid>.pem            a signing certificate issued by the root
+//! signing-<kid>.key.sealed     its PKCS#8 private key, sealed with the master key
+//! ```
+//!
+//! Sealed files are AES-256-GCM under the master key's field cipher with the
+//! file name as associated data, so a key file renamed or copied over another
+//! does not open. Key files are created with mode 0600, atomically (written
+//! aside, then linked into place), so two instances starting together end up
+//! using the same files.
+//!
+//! The signing key used is the newest (latest `notBefore`) certificate of the
+//! requested algorithm that the root issued and that is valid now; when none
+//! is, a new key and certificate are made. Older certificates stay on disk
+//! and in [`KeyStore::published_keys`] so reports signed with them still
+//! verify.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+use super::cert::{certificate_pem, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize};
+use super::{KeyAlgorithm, KeyError, KeyPair, Signer, verify_issued_by};
+use crate::crypto::FieldCipher;
+
+const ROOT_CERT: &str = "root.pem";
+const ROOT_KEY: &str = "root.key.sealed";
+
+/// A signing key as published for verifiers (JWKS), current or retired.
+#[derive(Debug, Clone)]
+pub struct PublishedKey {
+    pub kid: String,
+    pub algorithm: KeyAlgorithm,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    pub certificate_der: Vec<u8>,
+    /// The public JWK (`kty`, `crv`, `x`[, `y`], `kid`, `alg`, `use`).
+    pub jwk: serde_json::Value,
+}
+
+/// The root and the signing keys under one directory.
+#[derive(Debug)]
+pub struct KeyStore {
+    dir: PathBuf,
+    root: Vec<u8>,
+    signer: Signer,
+    published: Vec<PublishedKey>,
+}
+
+impl KeyStore {
+    /// Opens the key directory, creating the root and a signing key of
+    /// `algorithm` on first use (the root's subject carries `organization`;
+    /// certificates start at `now`).
+    ///
+    /// The root's algorithm is the one asked for when it was created; asking
+    /// for another later is an error rather than a silent mixed chain.
+    pub fn load_or_create(
+        dir: &Path,
+        algorithm: KeyAlgorithm,
+        organization: &str,
+        cipher: &FieldCipher,
+        now: DateTime<Utc>,
+    ) -> Result<Self, KeyError> {
+        create_private_dir(dir)?;
+        let mut rng = rand::rng();
+
+        let root_key = match read_sealed(dir, ROOT_KEY, cipher)? {
+            Some(key) => key,
+            None => {
+                let key = KeyPair::generate(algorithm, &mut rng);
+                write_sealed(dir, ROOT_KEY, &key, cipher)?;
+                // Another instance may have won the race: use what is on disk.
+                read_sealed(dir, ROOT_KEY, cipher)?.ok_or_else(|| store_error(dir, ROOT_KEY, "vanished"))?
+            }
+        };
+        if root_key.algorithm() != algorithm {
+            return Err(KeyError::Store(format!(
+                "{}: the root key is {}, but signing with {algorithm} was asked for; keep the algorithm, \
+                 or move the key directory aside to start a new root",
+                dir.display(),
+                root_key.algorithm()
+            )));
+        }
+
+        let root = match read_certificate(dir, ROOT_CERT)? {
+            Some(der) => der,
+            None => {
+                let der = root_certificate(&root_key, organization, random_serial(&mut rng), now)?;
+                write_new(&dir.join(ROOT_CERT), certificate_pem(&der)?.as_bytes(), 0o644)?;
+                read_certificate(dir, ROOT_CERT)?.ok_or_else(|| store_error(dir, ROOT_CERT, "vanished"))?
+            }
+        };
+        let root_summary = summarize(&root)?;
+        if root_summary.public_key != root_key.public_key()? {
+            return Err(store_error(dir, ROOT_CERT, "does not match root.key.sealed"));
+        }
+        verify_issued_by(&root, &root).map_err(|e| store_error(dir, ROOT_CERT, &e.to_string()))?;
+        if !root_summary.is_valid_at(now) {
+            return Err(store_error(
+                dir,
+                ROOT_CERT,
+                &format!("is valid {} to {}, not now ({now})", root_summary.not_before, root_summary.not_after),
+            ));
+        }
+
+        let mut published = scan_signing_certificates(dir, &root)?;
+        if current(&published, algorithm, now).is_none() {
+            let key = KeyPair::generate(algorithm, &mut rng);
+            let kid = key.public_key()?.kid().to_string();
+            write_sealed(dir, &key_file(&kid), &key, cipher)?;
+            let der = signing_certificate(&key, &root_key, &root, organization, random_serial(&mut rng), now)?;
+            write_new(&dir.join(cert_file(&kid)), certificate_pem(&der)?.as_bytes(), 0o644)?;
+            tracing::info!(kid = %kid, algorithm = %algorithm, "created a new report signing key");
+            published = scan_signing_certificates(dir, &root)?;
+        }
+        let chosen = current(&published, algorithm, now)
+            .ok_or_else(|| KeyError::Store(format!("{}: no usable signing key after creating one", dir.display())))?;
+        let key = read_sealed(dir, &key_file(&chosen.kid), cipher)?
+            .ok_or_else(|| store_error(dir, &key_file(&chosen.kid), "is missing"))?;
+        let signer = Signer::new(key, chosen.certificate_der.clone(), vec![root.clone()])?;
+        Ok(KeyStore { dir: dir.to_path_buf(), root, signer, published })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The key reports are signed with now.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    pub fn into_signer(self) -> Signer {
+        self.signer
+    }
+
+    /// The root certificate (DER), the trust anchor for our reports.
+    pub fn root_certificate_der(&self) -> &[u8] {
+        &self.root
+    }
+
+    /// Every signing certificate the root issued in this directory, current
+    /// and retired, oldest first.
+    pub fn published_keys(&self) -> &[PublishedKey] {
+        &self.published
+    }
+}
+
+fn key_file(kid: &str) -> String {
+    format!("signing-{kid}.key.sealed")
+}
+
+fn cert_file(kid: &str) -> String {
+    format!("signing-{kid}.pem")
+}
+
+fn seal_context(file_name: &str) -> String {
+    format!("standing/keys/{file_name}")
+}
+
+fn current(published: &[PublishedKey], algorithm: KeyAlgorithm, now: DateTime<Utc>) -> Option<&PublishedKey> {
+    published
+        .iter()
+        .filter(|k| k.algorithm == algorithm && k.not_before <= now && now <= k.not_after)
+        .max_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)))
+}
+
+fn random_serial(rng: &mut impl RngCore) -> u64 {
+    // Positive and non-zero (RFC 5280 4.1.2.2), 63 bits of randomness.
+    (rng.next_u64() >> 1).max(1)
+}
+
+fn store_error(dir: &Path, file: &str, what: &str) -> KeyError {
+    KeyError::Store(format!("{} {what}", dir.join(file).display()))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
+    move |source| KeyError::Io { path: path.display().to_string(), source }
+}
+
+/// Signing certificates named `signing-<kid>.pem` that the root issued and
+/// whose file name matches their key.
+fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<PublishedKey>, KeyError> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_error(dir))? {
+        let entry = entry.map_err(io_error(dir))?;
+        let file_name = entry.file_name();
+        let Some(kid) =
+            file_name.to_str().and_then(|n| n.strip_prefix("signing-")).and_then(|n| n.strip_suffix(".pem"))
+        else {
+            continue;
+        };
+        let Some(der) = read_certificate(dir, &cert_file(kid))? else { continue };
+        if let Err(e) = verify_issued_by(&der, root) {
+            tracing::warn!(kid = %kid, error = %e, "ignoring a signing certificate not issued by the root");
+            continue;
+        }
+        let summary = summarize(&der)?;
+        if summary.public_key.kid() != kid {
+            tracing::warn!(kid = %kid, "ignoring a signing certificate whose file name does not match its key");
+            continue;
+        }
+        found.push(PublishedKey {
+            kid: kid.to_string(),
+            algorithm: summary.public_key.algorithm(),
+            not_before: summary.not_before,
+            not_after: summary.not_after,
+            jwk: summary.public_key.jwk(),
+            certificate_der: der,
+        });
+    }
+    found.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
+    Ok(found)
+}
+
+fn read_certificate(dir: &Path, file: &str) -> Result<Option<Vec<u8>>, KeyError> {
+    let path = dir.join(file);
+    let Some(text) = read_optional(&path)? else { return Ok(None) };
+    let mut certs = parse_certificate_pem_chain(&text)?;
+    if certs.len() != 1 {
+        return Err(store_error(dir, file, "should hold exactly one certificate"));
+    }
+    Ok(certs.pop())
+}
+
+fn read_sealed(dir: &Path, file: &str, cipher: &FieldCipher) -> Result<Option<KeyPair>, KeyError> {
+    let path = dir.join(file);
+    let Some(sealed) = read_optional(&path)? else { return Ok(None) };
+    let der = Zeroizing::new(
+        cipher.open(&sealed, &seal_context(file)).map_err(|_| KeyError::Sealed { path: path.display().to_string() })?,
+    );
+    KeyPair::from_pkcs8_der(&der).map(Some)
+}
+
+fn write_sealed(dir: &Path, file: &str, key: &KeyPair, cipher: &FieldCipher) -> Result<(), KeyError> {
+    let der = key.to_pkcs8_der()?;
+    write_new(&dir.join(file), &cipher.seal(&der, &seal_context(file)), 0o600)
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, KeyError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(io_error(dir))
+}
+
+/// Writes `bytes` to `path` unless it exists: the content goes to a
+/// temporary file first and is then hard-linked into place, so readers never
+/// see a partial file and a concurrent writer's file is kept, not replaced.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
+    let mut suffix = [0u8; 8];
+    rand::rng().fill_bytes(&mut suffix);
+    let tmp = path.with_extension(format!("tmp-{}", hex::encode(suffix)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let result =
+        options.open(&tmp).and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all())).and_then(|()| {
+            match std::fs::hard_link(&tmp, path) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                other => other,
+            }
+        });
+    let _ = std::fs::remove_file(&tmp);
+    result.map_err(io_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::MasterKey;
+    use chrono::TimeZone;
+
+    fn cipher() -> FieldCipher {
+        MasterKey::from_bytes([5; 32]).field_cipher()
+    }
+
+    fn t(year: i32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(year, 3, 1, 12, 0, 0).unwrap()
+    }
+
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn creates_once_then_loads_the_same_keys() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("var/keys");
+        let c = cipher();
+        let first = KeyStore::load_or_create(&dir, KeyAlgorithm::Ed25519, "Example Credit", &c, t(2026)).unwrap();
+        let kid = first.signer().kid().to_string();
+        assert_eq!(
+            names(&dir),
+            vec![
+                "root.key.sealed".to_string(),
+                "root.pem".to_string(),
+                format!("signing-{kid}.key.sealed"),
+                format!("signing-{kid}.pem"),
+            ]
+        );
+        assert_eq!(mode(&dir.join("root.key.sealed")), 0o600);
+        assert_eq!(mode(&dir.join(format!("signing-{kid}.key.sealed"))), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        // The sealed file holds no plain PKCS#8.
+        let sealed = std::fs::read(dir.join("root.key.sealed")).unwrap();
+        assert!(!sealed.windows(5).any(|w| w == [0x06, 0x03, 0x2b, 0x65, 0x70]), "no Ed25519 OID in the clear");
+
+        let again = KeyStore::load_or_create(&dir, KeyAlgorithm::Ed25519, "Example Credit", &c, t(2027)).unwrap();
+        assert_eq!(again.signer().kid(), kid);
+        assert_eq!(again.root_certificate_der(), first.root_certificate_der());
+        assert_eq!(again.signer().chain_der(), &[first.root_certificate_der().to_vec()][..]);
+        verify_issued_by(again.signer().certificate_der(), again.root_certificate_der()).unwrap();
+        assert_eq!(again.published_keys().len(), 1);
+        assert_eq!(again.published_keys()[0].jwk, again.signer().jwk());
+
+        // A different master key cannot open the keys.
+        let other = MasterKey::from_bytes([6; 32]).field_cipher();
+        let err = KeyStore::load_or_create(&dir, KeyAlgorithm::Ed25519, "Example Credit", &other, t(2027)).unwrap_err();
+        assert!(matches!(err, KeyError::Sealed { .. }), "{err}");
+
+        // A renamed sealed file does not open either (the name is bound in).
+        std::fs::copy(dir.join(format!("signing-{kid}.key.sealed")), dir.join("root.key.sealed.x")).unwrap();
+        assert!(
+            cipher().open(&std::fs::read(dir.join("root.key.sealed.x")).unwrap(), &seal_context(ROOT_KEY)).is_err()
+        );
+
+        // Another algorithm under the same root is refused.
+        assert!(KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example Credit", &c, t(2027)).is_err());
+    }
+
+    #[test]
+    fn an_expired_signing_key_is_replaced_and_stays_published() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("keys");
+        let c = cipher();
+        let first = KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example", &c, t(2026)).unwrap();
+        // Signing certificates last three years, both ends included.
+        let same = KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example", &c, t(2029)).unwrap();
+        assert_eq!(same.signer().kid(), first.signer().kid());
+        let after = t(2029) + chrono::Duration::seconds(1);
+        let later = KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example", &c, after).unwrap();
+        assert_ne!(later.signer().kid(), first.signer().kid());
+        let kids: Vec<&str> = later.published_keys().iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(kids, vec![first.signer().kid(), later.signer().kid()]);
+        assert_eq!(later.published_keys()[1].jwk["alg"], "ES256");
+        // The root lasts twenty.
+        assert!(KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example", &c, t(2047)).is_err());
+    }
+
+    #[test]
+    fn operator_supplied_chain_and_key() {
+        use crate::keys::{certificate_pem, root_certificate, signing_certificate};
+        let tmp = tempfile::tempdir().unwrap();
+        let root_key = KeyPair::ed25519_from_seed(&[1; 32]);
+        let leaf_key = KeyPair::ed25519_from_seed(&[2; 32]);
+        let root = root_certificate(&root_key, "Operator", 10, t(2026)).unwrap();
+        let leaf = signing_certificate(&leaf_key, &root_key, &root, "Operator", 11, t(2026)).unwrap();
+        let chain = tmp.path().join("chain.pem");
+        std::fs::write(&chain, certificate_pem(&leaf).unwrap() + &certificate_pem(&root).unwrap()).unwrap();
+        let key = tmp.path().join("key.pem");
+        let der = leaf_key.to_pkcs8_der().unwrap();
+        std::fs::write(&key, der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &der).unwrap()).unwrap();
+
+        let signer = Signer::from_operator(&chain, &key).unwrap();
+        assert_eq!(signer.certificate_der(), &leaf[..]);
+        assert_eq!(signer.chain_der(), &[root.clone()][..]);
+        assert_eq!(signer.kid(), leaf_key.public_key().unwrap().kid());
+
+        // The root's key with the leaf's certificate is refused.
+        let wrong = root_key.to_pkcs8_der().unwrap();
+        std::fs::write(&key, der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &wrong).unwrap())
+            .unwrap();
+        assert!(matches!(Signer::from_operator(&chain, &key), Err(KeyError::KeyCertificateMismatch)));
+    }
+}

@@ -1,0 +1,3 @@
+//! The report: gathered data, the PDF, and its signature.
+
+pub mod sign;

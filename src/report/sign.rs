@@ -1,0 +1,619 @@
+//! The report's signature: PAdES baseline B-B (ETSI EN 319 142-1).
+//!
+//! [`sign_pdf`] appends an incremental update to the unsigned PDF (whose
+//! bytes stay as they are) with an invisible signature field on page 1 and a
+//! `/Type /Sig` dictionary whose `/Contents` holds a detached CMS
+//! `SignedData` over everything but itself (`/SubFilter
+//! /ETSI.CAdES.detached`). The same bytes, key and time give the same output.
+//!
+//! [`extract_signature`] and [`verify_cms`] read such a file back: the
+//! signed byte ranges, whether they cover the whole file, the message digest,
+//! the signature and the chain to a trusted root.
+
+mod cms;
+mod pdf;
+
+use chrono::{DateTime, Utc};
+use der::Decode;
+use lopdf::{Dictionary, Document, Object};
+
+pub use cms::VerifiedSignature;
+
+use crate::keys::{KeyAlgorithm, KeyError, Signer};
+
+/// Bytes reserved for the CMS signature: about 1.3 KB is used with two
+/// certificates; the rest leaves room for longer chains (and, later,
+/// timestamps).
+pub const DEFAULT_CONTENTS_SIZE: usize = 8192;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("cannot sign this PDF: {0}")]
+    Pdf(String),
+    #[error("cannot sign an encrypted PDF")]
+    Encrypted,
+    #[error("the PDF has no pages")]
+    NoPages,
+    #[error("the signature needs {needed} bytes but only {reserved} are reserved")]
+    SignatureTooLarge { needed: usize, reserved: usize },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("encoding the signature: {0}")]
+    Asn1(#[from] der::Error),
+}
+
+/// What a check of a signed PDF found wrong; each names one thing.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("not a PDF")]
+    NotPdf,
+    #[error("the PDF cannot be read: {0}")]
+    Malformed(String),
+    #[error("the PDF has no signature")]
+    NoSignature,
+    #[error("the signature's byte range is invalid: {0}")]
+    BadByteRange(String),
+    #[error("the signature is malformed: {0}")]
+    MalformedSignature(String),
+    #[error("unsupported signature algorithm: {0}")]
+    UnsupportedAlgorithm(String),
+    #[error("the signed bytes were changed after signing")]
+    DigestMismatch,
+    #[error("the signature does not verify with the signer's key")]
+    BadSignature,
+    #[error("the signing certificate is not trusted: {0}")]
+    UntrustedCertificate(String),
+}
+
+/// The entries of the signature dictionary besides the signature itself.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// `/Name`: who signed.
+    pub name: String,
+    /// `/Reason`.
+    pub reason: String,
+    /// `/Location`, if any.
+    pub location: Option<String>,
+    /// `/ContactInfo`, if any (e.g. the verification URL).
+    pub contact_info: Option<String>,
+    /// Bytes reserved in `/Contents` for the DER signature.
+    pub contents_size: usize,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            name: "standing".to_string(),
+            reason: "Proof of financial standing".to_string(),
+            location: None,
+            contact_info: None,
+            contents_size: DEFAULT_CONTENTS_SIZE,
+        }
+    }
+}
+
+/// Signs `unsigned` (any PDF with a classic cross-reference table or
+/// cross-reference streams, not encrypted) with `signer`, recording
+/// `signing_time` as the signature dictionary's `/M`.
+///
+/// With an Ed25519 key the new catalog revision declares PDF 2.0 and the
+/// ISO/TS 32002 extension, as EdDSA in PDF requires.
+#[tracing::instrument(skip_all, fields(kid = signer.kid(), bytes = unsigned.len()))]
+pub fn sign_pdf(
+    unsigned: &[u8],
+    signer: &Signer,
+    signing_time: DateTime<Utc>,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SignError> {
+    let fields = pdf::SigFields {
+        name: &options.name,
+        reason: &options.reason,
+        location: options.location.as_deref(),
+        contact_info: options.contact_info.as_deref(),
+        signing_time,
+        declare_iso32002: signer.algorithm() == KeyAlgorithm::Ed25519,
+        contents_size: options.contents_size,
+    };
+    let prepared = pdf::prepare(unsigned, &fields)?;
+    let cms = cms::signed_data(signer, &prepared.signed_parts())?;
+    prepared.finish(&cms)
+}
+
+/// A signature found in a PDF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedParts {
+    /// `/ByteRange`: `[0, a, b, c]` signs bytes `0..a` and `b..b+c`.
+    pub byte_range: [usize; 4],
+    /// The DER `ContentInfo` from `/Contents`, without the zero padding.
+    pub cms_der: Vec<u8>,
+    /// The signed ranges reach the end of the file: nothing was appended.
+    pub covers_whole_file: bool,
+    /// `/SubFilter`, e.g. `ETSI.CAdES.detached`.
+    pub sub_filter: Option<String>,
+    /// `/M` as written, e.g. `D:20261121093000Z`.
+    pub signing_time: Option<String>,
+}
+
+impl SignedParts {
+    /// The two signed byte ranges of `pdf`.
+    pub fn signed_bytes<'a>(&self, pdf: &'a [u8]) -> Result<[&'a [u8]; 2], VerifyError> {
+        let [a, b, c, d] = self.byte_range;
+        let first = pdf.get(a..a + b).ok_or_else(|| VerifyError::BadByteRange("outside the file".into()))?;
+        let second = pdf.get(c..c + d).ok_or_else(|| VerifyError::BadByteRange("outside the file".into()))?;
+        Ok([first, second])
+    }
+}
+
+/// Finds the last signature of `pdf` (the one whose byte range reaches
+/// furthest) and checks that its byte range frames exactly its `/Contents`.
+pub fn extract_signature(pdf: &[u8]) -> Result<SignedParts, VerifyError> {
+    if !pdf.get(..1024.min(pdf.len())).is_some_and(|head| head.windows(5).any(|w| w == b"%PDF-")) {
+        return Err(VerifyError::NotPdf);
+    }
+    let doc = Document::load_mem(pdf).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let mut best: Option<([usize; 4], &Dictionary)> = None;
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        // The signature dictionary itself, or a field holding it directly.
+        let candidates = [Some(dict), dict.get(b"V").ok().and_then(|v| v.as_dict().ok())];
+        for sig in candidates.into_iter().flatten() {
+            if !sig.get(b"Type").and_then(Object::as_name).is_ok_and(|t| t == b"Sig") {
+                continue;
+            }
+            let range = byte_range(sig)?;
+            if best.is_none_or(|(r, _)| r[2] + r[3] < range[2] + range[3]) {
+                best = Some((range, sig));
+            }
+        }
+    }
+    let (range, sig) = best.ok_or(VerifyError::NoSignature)?;
+    let [a, b, c, d] = range;
+    if a != 0 || b >= c || c.checked_add(d).is_none_or(|end| end > pdf.len()) {
+        return Err(VerifyError::BadByteRange(format!("{range:?} does not fit a file of {} bytes", pdf.len())));
+    }
+    let gap = &pdf[b..c];
+    let hex = match gap {
+        [b'<', hex @ .., b'>'] => hex,
+        _ => return Err(VerifyError::BadByteRange("the unsigned gap is not the /Contents hex string".into())),
+    };
+    let raw = hex::decode(hex).map_err(|_| VerifyError::BadByteRange("the unsigned gap is not hexadecimal".into()))?;
+    let contents = sig.get(b"Contents").and_then(Object::as_str).map_err(|_| VerifyError::NoSignature)?;
+    if raw != contents {
+        return Err(VerifyError::BadByteRange("the unsigned gap is not this signature's /Contents".into()));
+    }
+    let (_, rest) = der::AnyRef::from_der_partial(contents)
+        .map_err(|e| VerifyError::MalformedSignature(format!("/Contents is not DER: {e}")))?;
+    if rest.iter().any(|&byte| byte != 0) {
+        return Err(VerifyError::MalformedSignature("data after the signature in /Contents".into()));
+    }
+    let cms_der = contents[..contents.len() - rest.len()].to_vec();
+    let name =
+        |key: &[u8]| sig.get(key).and_then(Object::as_name).ok().map(|n| String::from_utf8_lossy(n).into_owned());
+    let string =
+        |key: &[u8]| sig.get(key).and_then(Object::as_str).ok().map(|s| String::from_utf8_lossy(s).into_owned());
+    Ok(SignedParts {
+        byte_range: range,
+        cms_der,
+        covers_whole_file: c + d == pdf.len(),
+        sub_filter: name(b"SubFilter"),
+        signing_time: string(b"M"),
+    })
+}
+
+fn byte_range(sig: &Dictionary) -> Result<[usize; 4], VerifyError> {
+    let bad = || VerifyError::BadByteRange("/ByteRange is not four non-negative integers".into());
+    let items = sig.get(b"ByteRange").and_then(Object::as_array).map_err(|_| bad())?;
+    let numbers: Vec<usize> = items
+        .iter()
+        .map(|o| o.as_i64().ok().and_then(|n| usize::try_from(n).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    numbers.try_into().map_err(|_| bad())
+}
+
+/// Checks the CMS signature of `parts` over `pdf`: the message digest of the
+/// signed ranges, the signature with the embedded signing certificate, and
+/// that the certificate was issued by `root_der` (directly or through
+/// certificates embedded in the signature). It does not decide whether a
+/// signature that leaves part of the file unsigned is acceptable: look at
+/// [`SignedParts::covers_whole_file`].
+pub fn verify_cms(pdf: &[u8], parts: &SignedParts, root_der: &[u8]) -> Result<VerifiedSignature, VerifyError> {
+    let signed = parts.signed_bytes(pdf)?;
+    cms::verify(&parts.cms_der, &signed, root_der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyPair, root_certificate, signing_certificate};
+    use chrono::TimeZone;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, 9, 30, 0).unwrap()
+    }
+
+    /// A root and a signing key for `alg`, derived from fixed seeds.
+    fn signer(alg: KeyAlgorithm) -> (Signer, Vec<u8>) {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(42);
+        let root_key = KeyPair::generate(alg, &mut rng);
+        let leaf_key = KeyPair::generate(alg, &mut rng);
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let root = root_certificate(&root_key, "Example Credit Ltd", 1, start).unwrap();
+        let leaf = signing_certificate(&leaf_key, &root_key, &root, "Example Credit Ltd", 2, start).unwrap();
+        (Signer::new(leaf_key, leaf, vec![root.clone()]).unwrap(), root)
+    }
+
+    /// A minimal PDF 1.7 with a classic cross-reference table, written by
+    /// hand: one page with a text content stream.
+    fn tiny_pdf() -> Vec<u8> {
+        let content = b"BT /F1 24 Tf 72 720 Td (Proof of Financial Standing) Tj ET";
+        let objects: Vec<Vec<u8>> = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+               /Resources << /Font << /F1 5 0 R >> >> >>"
+                .to_vec(),
+            [format!("<< /Length {} >>\nstream\n", content.len()).as_bytes(), content, b"\nendstream"].concat(),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        ];
+        let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = out.len();
+        out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).as_bytes());
+        for offset in offsets {
+            out.extend_from_slice(format!("{offset:010} 00000 n\r\n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        );
+        out
+    }
+
+    /// A seven-page report-like PDF from printpdf (PDF 1.3, classic xref,
+    /// compressed content), about 10 KB.
+    fn printpdf_report() -> Vec<u8> {
+        use printpdf::*;
+        let mut doc = PdfDocument::new("Proof of Financial Standing");
+        let mut pages = Vec::new();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for page in 1..=7 {
+            let mut ops = vec![
+                Op::StartTextSection,
+                Op::SetTextCursor { pos: Point::new(Mm(20.0), Mm(277.0)) },
+                Op::SetFont { font: PdfFontHandle::Builtin(BuiltinFont::Helvetica), size: Pt(9.0) },
+                Op::SetLineHeight { lh: Pt(12.0) },
+            ];
+            for line in 0..60 {
+                // A small xorshift generator: amounts that do not compress away.
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ops.push(Op::ShowText {
+                    items: vec![TextItem::Text(format!(
+                        "SR-7K3M-9QXD-2F4P  page {page} of 7  2026-{:02}-{:02}  groceries  CNY {},{:03}.{:02}  {} tx",
+                        line % 12 + 1,
+                        x % 28 + 1,
+                        x % 97,
+                        (x >> 8) % 1000,
+                        (x >> 20) % 100,
+                        (x >> 30) % 300
+                    ))],
+                });
+                ops.push(Op::AddLineBreak);
+            }
+            ops.push(Op::EndTextSection);
+            pages.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
+        }
+        let mut warnings = Vec::new();
+        doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut warnings)
+    }
+
+    fn opts() -> SignOptions {
+        SignOptions {
+            name: "Example Credit Ltd".into(),
+            reason: "Proof of financial standing SR-7K3M-9QXD-2F4P".into(),
+            location: Some("Shanghai".into()),
+            contact_info: None,
+            contents_size: DEFAULT_CONTENTS_SIZE,
+        }
+    }
+
+    const ALGS: [KeyAlgorithm; 2] = [KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256];
+
+    #[test]
+    fn sign_extract_verify_round_trip() {
+        for unsigned in [tiny_pdf(), printpdf_report()] {
+            for alg in ALGS {
+                let (signer, root) = signer(alg);
+                let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+                assert!(signed.starts_with(&unsigned), "the original bytes are kept verbatim");
+                let parts = extract_signature(&signed).unwrap();
+                assert!(parts.covers_whole_file);
+                assert_eq!(parts.byte_range[0], 0);
+                assert_eq!(parts.sub_filter.as_deref(), Some("ETSI.CAdES.detached"));
+                assert_eq!(parts.signing_time.as_deref(), Some("D:20261121093000Z"));
+                assert!(parts.cms_der.len() < 2000, "{} bytes", parts.cms_der.len());
+                let verified = verify_cms(&signed, &parts, &root).unwrap();
+                assert_eq!(verified.algorithm, alg);
+                assert_eq!(verified.kid, signer.kid());
+
+                // Another root does not vouch for it.
+                let (_, other_root) = {
+                    use rand::SeedableRng;
+                    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(99);
+                    let k = KeyPair::generate(alg, &mut rng);
+                    ((), root_certificate(&k, "Example Credit Ltd", 1, t0()).unwrap())
+                };
+                assert!(matches!(verify_cms(&signed, &parts, &other_root), Err(VerifyError::UntrustedCertificate(_))));
+
+                // lopdf reads the result and sees the new revision.
+                let doc = Document::load_mem(&signed).unwrap();
+                let catalog = doc.catalog().unwrap();
+                let form = catalog.get(b"AcroForm").unwrap().as_dict().unwrap();
+                assert_eq!(form.get(b"SigFlags").unwrap().as_i64().unwrap(), 3);
+                let version = catalog.get(b"Version").ok().map(|v| v.as_name().unwrap().to_vec());
+                match alg {
+                    KeyAlgorithm::Ed25519 => {
+                        assert_eq!(version.as_deref(), Some(&b"2.0"[..]));
+                        let ext = catalog.get(b"Extensions").unwrap().as_dict().unwrap();
+                        let iso = ext.get(b"ISO_").unwrap().as_array().unwrap()[0].as_dict().unwrap();
+                        assert_eq!(iso.get(b"ExtensionLevel").unwrap().as_i64().unwrap(), 32002);
+                    }
+                    KeyAlgorithm::EcdsaP256 => assert!(version.is_none()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_changed_byte_is_detected() {
+        let unsigned = tiny_pdf();
+        for alg in ALGS {
+            let (signer, root) = signer(alg);
+            let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+            let parts = extract_signature(&signed).unwrap();
+            // In the page text, in the appended update, and in the signature value.
+            let text = find(&signed, b"Proof of Financial Standing");
+            let reason = find(&signed, b"/Reason");
+            let in_signature = parts.byte_range[1] + 40;
+            for (at, what) in [(text, "page content"), (reason + 3, "signature dictionary"), (in_signature, "cms")] {
+                let mut tampered = signed.clone();
+                tampered[at] ^= 0x01;
+                let result = extract_signature(&tampered).and_then(|p| verify_cms(&tampered, &p, &root));
+                assert!(result.is_err(), "{alg}: a change in the {what} went unnoticed");
+            }
+            // Appending after the signature is not covered.
+            let mut appended = signed.clone();
+            appended.extend_from_slice(b"\n% appended\n");
+            let parts = extract_signature(&appended).unwrap();
+            assert!(!parts.covers_whole_file);
+        }
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        for unsigned in [tiny_pdf(), printpdf_report()] {
+            for alg in ALGS {
+                let (signer, _) = signer(alg);
+                let a = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+                let b = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+                assert!(a == b, "{alg}: two signatures of the same input differ");
+                let later = sign_pdf(&unsigned, &signer, t0() + chrono::Duration::seconds(1), &opts()).unwrap();
+                assert!(a != later);
+            }
+        }
+    }
+
+    #[test]
+    fn oversize_signature_is_refused() {
+        let (signer, _) = signer(KeyAlgorithm::Ed25519);
+        let small = SignOptions { contents_size: 512, ..opts() };
+        let err = sign_pdf(&tiny_pdf(), &signer, t0(), &small).unwrap_err();
+        assert!(
+            matches!(err, SignError::SignatureTooLarge { reserved: 512, needed } if needed > 512),
+            "unexpected {err}"
+        );
+    }
+
+    #[test]
+    fn not_a_pdf_and_unsigned_pdf() {
+        assert_eq!(extract_signature(b"hello"), Err(VerifyError::NotPdf));
+        assert_eq!(extract_signature(&tiny_pdf()), Err(VerifyError::NoSignature));
+        let (signer, _) = signer(KeyAlgorithm::Ed25519);
+        assert!(matches!(sign_pdf(b"%PDF-1.7 nothing", &signer, t0(), &opts()), Err(SignError::Pdf(_))));
+    }
+
+    #[test]
+    fn signing_twice_adds_a_second_field() {
+        let (signer, root) = signer(KeyAlgorithm::EcdsaP256);
+        let once = sign_pdf(&tiny_pdf(), &signer, t0(), &opts()).unwrap();
+        let twice = sign_pdf(&once, &signer, t0(), &opts()).unwrap();
+        let parts = extract_signature(&twice).unwrap();
+        assert!(parts.covers_whole_file);
+        verify_cms(&twice, &parts, &root).unwrap();
+        assert!(find(&twice, b"(Signature2)") > once.len());
+    }
+
+    #[test]
+    fn cross_reference_streams_are_continued_in_kind() {
+        // lopdf writes a file with a cross-reference stream when asked.
+        let mut doc = Document::load_mem(&tiny_pdf()).unwrap();
+        doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceStream;
+        doc.version = "1.7".into();
+        let mut unsigned = Vec::new();
+        doc.save_to(&mut unsigned).unwrap();
+        assert!(find(&unsigned, b"/XRef") > 0);
+        let (signer, root) = signer(KeyAlgorithm::Ed25519);
+        let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+        let tail = &signed[unsigned.len()..];
+        assert!(find(tail, b"/Type/XRef") > 0);
+        let parts = extract_signature(&signed).unwrap();
+        verify_cms(&signed, &parts, &root).unwrap();
+        if let Some(out) = run_tool("qpdf", &["--check"], &signed) {
+            assert!(out.status.success(), "qpdf --check:\n{}", out.text);
+        }
+    }
+
+    fn find(haystack: &[u8], needle: &[u8]) -> usize {
+        haystack.windows(needle.len()).position(|w| w == needle).unwrap_or_else(|| {
+            panic!("{:?} not found", String::from_utf8_lossy(needle));
+        })
+    }
+
+    // ---- the reference tools: pyHanko, qpdf, poppler's pdfsig ----
+
+    struct ToolOutput {
+        status: std::process::ExitStatus,
+        text: String,
+    }
+
+    /// Whether `tool` runs here. Missing tools skip the test with a notice,
+    /// except in CI (`CI=true`), where they must be installed.
+    fn have(tool: &str, version_arg: &str) -> bool {
+        let ok = Command::new(tool).arg(version_arg).output().is_ok_and(|o| o.status.success());
+        if !ok {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{tool} is required in CI");
+            }
+            eprintln!("NOTICE: {tool} not found; skipping its checks");
+        }
+        ok
+    }
+
+    fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Runs `tool args... FILE` on `pdf`, or `None` if the tool is missing.
+    fn run_tool(tool: &str, args: &[&str], pdf: &[u8]) -> Option<ToolOutput> {
+        let version_arg = if tool == "pdfsig" { "-v" } else { "--version" };
+        if !have(tool, version_arg) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_temp(dir.path(), "report.pdf", pdf);
+        let out = Command::new(tool).args(args).arg(&file).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        Some(ToolOutput { status: out.status, text })
+    }
+
+    fn pyhanko_validate(pdf: &[u8], root: &[u8]) -> Option<ToolOutput> {
+        if !have("pyhanko", "--version") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_temp(dir.path(), "report.pdf", pdf);
+        let root_pem = write_temp(dir.path(), "root.pem", crate::keys::certificate_pem(root).unwrap().as_bytes());
+        let out = Command::new("pyhanko")
+            .args(["sign", "validate", "--pretty-print", "--trust-replace", "--trust"])
+            .arg(&root_pem)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        Some(ToolOutput { status: out.status, text })
+    }
+
+    #[test]
+    fn pyhanko_qpdf_and_pdfsig_accept_the_signature() {
+        let unsigned = printpdf_report();
+        for alg in ALGS {
+            let (signer, root) = signer(alg);
+            let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+            if std::env::var_os("STANDING_KEEP_SIGNED").is_some() {
+                std::fs::write(format!("/tmp/standing-signed-{alg}.pdf"), &signed).unwrap();
+                std::fs::write(format!("/tmp/standing-root-{alg}.pem"), crate::keys::certificate_pem(&root).unwrap())
+                    .unwrap();
+            }
+
+            if let Some(out) = pyhanko_validate(&signed, &root) {
+                println!("pyhanko ({alg}):\n{}", out.text);
+                assert!(out.status.success(), "pyhanko ({alg}) failed:\n{}", out.text);
+                for line in [
+                    "The signature is cryptographically sound.",
+                    "The signature covers the entire file.",
+                    "The signer's certificate is trusted.",
+                    "The signature is judged VALID.",
+                ] {
+                    assert!(out.text.contains(line), "pyhanko ({alg}) did not say {line:?}:\n{}", out.text);
+                }
+            }
+            if let Some(out) = run_tool("qpdf", &["--check"], &signed) {
+                assert!(out.status.success(), "qpdf --check ({alg}):\n{}", out.text);
+            }
+            if alg == KeyAlgorithm::EcdsaP256
+                && let Some(out) = run_tool("pdfsig", &[], &signed)
+            {
+                println!("pdfsig ({alg}):\n{}", out.text);
+                assert!(out.text.contains("Signature Validation: Signature is Valid."), "pdfsig:\n{}", out.text);
+                assert!(out.text.contains("Total document signed"), "pdfsig:\n{}", out.text);
+            }
+        }
+    }
+
+    #[test]
+    fn pyhanko_detects_a_changed_byte() {
+        let unsigned = printpdf_report();
+        for alg in ALGS {
+            let (signer, root) = signer(alg);
+            let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+            let content = find(&signed, b"stream") + 40; // inside page 1's compressed content stream
+            let appended = find(&signed[unsigned.len()..], b"/Reason") + unsigned.len() + 10;
+            for (at, what) in [(content, "content stream"), (appended, "appended update")] {
+                let mut tampered = signed.clone();
+                tampered[at] ^= 0x01;
+                let Some(out) = pyhanko_validate(&tampered, &root) else { return };
+                println!("pyhanko ({alg}, {what} changed):\n{}", out.text);
+                assert!(
+                    !out.status.success() && !out.text.contains("The signature is cryptographically sound."),
+                    "pyhanko ({alg}) missed a change in the {what}:\n{}",
+                    out.text
+                );
+            }
+        }
+    }
+
+    /// `cargo test --release --lib sign_time -- --ignored --nocapture`
+    #[test]
+    #[ignore = "timing; run by hand"]
+    fn sign_time() {
+        let unsigned = printpdf_report();
+        for alg in ALGS {
+            let (signer, root) = signer(alg);
+            let mut times = Vec::new();
+            for _ in 0..200 {
+                let start = std::time::Instant::now();
+                let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+                times.push(start.elapsed());
+                std::hint::black_box(signed);
+            }
+            times.sort();
+            let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+            let mut vtimes = Vec::new();
+            for _ in 0..200 {
+                let start = std::time::Instant::now();
+                let parts = extract_signature(&signed).unwrap();
+                verify_cms(&signed, &parts, &root).unwrap();
+                vtimes.push(start.elapsed());
+            }
+            vtimes.sort();
+            println!(
+                "{alg}: {} byte PDF, sign median {:?}, extract+verify median {:?}",
+                unsigned.len(),
+                times[100],
+                vtimes[100]
+            );
+        }
+    }
+}
