@@ -48,6 +48,8 @@ fn main() {
 
 async fn run(backend: &str, url: &str, dir: &std::path::Path, file: &std::path::Path) {
     let mut settings = Settings::default();
+    // STANDING_IMPORT_BATCH_SIZE and friends apply, as for the real command.
+    settings.apply_env(|k| std::env::var(k).ok()).unwrap();
     settings.database.url = DatabaseUrl::new(url);
     settings.data_dir = dir.join("var");
     settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));

@@ -152,7 +152,7 @@ impl Default for DatabaseSettings {
 
 impl Default for ImportSettings {
     fn default() -> Self {
-        ImportSettings { batch_size: 2000 }
+        ImportSettings { batch_size: 25_000 }
     }
 }
 
@@ -230,8 +230,8 @@ impl Settings {
         if !url.is_sqlite() && !url.is_postgres() {
             bail!("database url must start with `sqlite:` or `postgres://` (got {})", url.redacted());
         }
-        if self.import.batch_size == 0 || self.import.batch_size > 10_000 {
-            bail!("import.batch_size must be between 1 and 10000");
+        if self.import.batch_size == 0 || self.import.batch_size > 100_000 {
+            bail!("import.batch_size must be between 1 and 100000");
         }
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");

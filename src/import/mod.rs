@@ -165,7 +165,8 @@ pub async fn import_files(
     }
 
     let mut tx = store.begin_import().await?;
-    let (send, mut receive) = mpsc::channel::<Batch>(2);
+    // Room for a few batches so the reader never waits on a slow statement.
+    let (send, mut receive) = mpsc::channel::<Batch>(4);
     let reader = {
         let files = files.to_vec();
         let cipher = cipher.clone();
@@ -488,7 +489,9 @@ fn read_files(
         bills: Vec::new(),
         fx_rates: Vec::new(),
         hasher: RandomState::new(),
-        seen: HashMap::new(),
+        // About one record per 150 bytes: sized once instead of rehashing
+        // a million entries several times over.
+        seen: HashMap::with_capacity(usize::try_from(total_bytes / 150).unwrap_or(0).min(50_000_000)),
         accounts_seen: HashSet::new(),
         holdings: HashMap::new(),
         outcome: ReadOutcome {
