@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 
+use super::scorecard::BALANCE_WINDOW_DAYS;
 use super::{BillOutcome, MonthFlow, ScoringInputs};
 use crate::domain::{BalancePoint, Currency, Money};
 use crate::fx::{FxBook, FxError};
@@ -36,19 +37,21 @@ pub async fn load_inputs(
     as_of: NaiveDate,
     fx_pivot: Currency,
 ) -> Result<(AccountRow, ScoringInputs), LoadError> {
-    let account = store.account(account_id).await?.ok_or_else(|| LoadError::UnknownAccount(account_id.into()))?;
-
     let month_start = as_of.with_day(1).unwrap_or(as_of);
     let months_from = month_start.checked_sub_months(Months::new(12)).unwrap_or(month_start);
-    let balances_from = as_of.checked_sub_days(Days::new(365)).unwrap_or(as_of);
+    // Only the scored window is loaded (plus each holding's balance just
+    // before it, to carry in).
+    let balances_from = as_of.checked_sub_days(Days::new(BALANCE_WINDOW_DAYS)).unwrap_or(as_of);
     let day_before = as_of.pred_opt().unwrap_or(as_of);
     let bills_from = as_of.checked_sub_months(Months::new(24)).unwrap_or(as_of);
 
-    let (flows, balances, bills) = tokio::try_join!(
+    let (account, flows, balances, bills) = tokio::try_join!(
+        store.account(account_id),
         store.monthly_flows(account_id, midnight(months_from), midnight(month_start)),
         store.balances(account_id, balances_from, day_before),
         store.bills(account_id, bills_from, as_of),
     )?;
+    let account = account.ok_or_else(|| LoadError::UnknownAccount(account_id.into()))?;
 
     let currencies: BTreeSet<Currency> = flows
         .iter()
@@ -69,7 +72,8 @@ pub async fn load_inputs(
         m.transactions += u32::try_from(f.spending_count + f.income_count).unwrap_or(u32::MAX);
     }
 
-    let daily_balances = daily_totals(&balances, day_before, |m| fx.convert(m, SCORING_CURRENCY).map(|c| c.minor()))?;
+    let daily_balances =
+        daily_totals(&balances, balances_from, day_before, |m| fx.convert(m, SCORING_CURRENCY).map(|c| c.minor()))?;
 
     let inputs = ScoringInputs {
         as_of,
@@ -88,24 +92,32 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
-/// The total of all holdings for every day from the first day with data to
-/// `last`, each holding counted at its latest balance on or before that day.
-/// `balances` must be ordered by holding, then date (as the store returns
-/// them).
+/// The total of all holdings for every day from `from` (or the first day
+/// with data, if later) to `last`, each holding counted at its latest
+/// balance on or before that day. `balances` must be ordered by holding,
+/// then date (as the store returns them).
 pub fn daily_totals<E>(
     balances: &[BalancePoint],
+    from: NaiveDate,
     last: NaiveDate,
     convert: impl Fn(Money) -> Result<i64, E>,
 ) -> Result<Vec<(NaiveDate, i64)>, E> {
     let Some(first) = balances.iter().map(|b| b.date).min() else {
         return Ok(Vec::new());
     };
+    let first = first.max(from);
+    if first > last {
+        return Ok(Vec::new());
+    }
     let days = usize::try_from((last - first).num_days() + 1).unwrap_or(0);
     let mut totals = vec![0_i64; days];
     for holding in balances.chunk_by(|a, b| a.holding == b.holding) {
         for (i, point) in holding.iter().enumerate() {
             let value = convert(point.amount)?;
             let until = holding.get(i + 1).map_or(last, |next| next.date.pred_opt().unwrap_or(next.date));
+            if until < first {
+                continue;
+            }
             let start = usize::try_from((point.date - first).num_days()).unwrap_or(0);
             let end = usize::try_from((until - first).num_days()).unwrap_or(0).min(days.saturating_sub(1));
             for total in totals.iter_mut().take(end + 1).skip(start) {
@@ -135,9 +147,13 @@ mod tests {
     fn holdings_are_carried_forward_and_summed() {
         let balances =
             [point("H-1", "2026-01-01", 100), point("H-1", "2026-01-03", 300), point("H-2", "2026-01-02", 10)];
-        let totals = daily_totals(&balances, "2026-01-04".parse().unwrap(), |m| Ok::<_, ()>(m.minor())).unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let totals = daily_totals(&balances, day("2025-12-01"), day("2026-01-04"), |m| Ok::<_, ()>(m.minor())).unwrap();
         let got: Vec<i64> = totals.iter().map(|(_, t)| *t).collect();
         assert_eq!(got, [100, 110, 310, 310]);
-        assert_eq!(totals[0].0, "2026-01-01".parse::<NaiveDate>().unwrap());
+        assert_eq!(totals[0].0, day("2026-01-01"));
+        // A balance from before the window is carried into it.
+        let totals = daily_totals(&balances, day("2026-01-02"), day("2026-01-04"), |m| Ok::<_, ()>(m.minor())).unwrap();
+        assert_eq!(totals, [(day("2026-01-02"), 110), (day("2026-01-03"), 310), (day("2026-01-04"), 310)]);
     }
 }

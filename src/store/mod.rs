@@ -94,7 +94,9 @@ pub(crate) trait Backend {
     async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>>;
     /// End-of-day balances of every holding with `from <= date <= to`,
     /// ordered by holding then date.
-    async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
+    async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
+    /// A holding's latest balance before `date`.
+    async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>>;
     /// Bills with `from <= due_on <= to`, by due date.
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>>;
     /// The latest rate from `base` to `quote` published on or before `date`.
@@ -212,8 +214,24 @@ impl Store {
         dispatch!(self, b => b.monthly_flows(account, from, to).await)
     }
 
+    /// End-of-day balances of every holding with `from <= date <= to`,
+    /// ordered by holding then date; a holding whose first balance in the
+    /// range comes after `from` also brings its latest balance before `from`,
+    /// so callers can carry it into the range. (A holding with no balance in
+    /// the range is taken as no longer held.)
     pub async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
-        dispatch!(self, b => b.balances(account, from, to).await)
+        let window = dispatch!(self, b => b.balances_between(account, from, to).await)?;
+        let mut out = Vec::with_capacity(window.len());
+        for holding in window.chunk_by(|a, b| a.holding == b.holding) {
+            if holding.first().is_some_and(|first| first.date > from) {
+                let id = holding[0].holding.as_str();
+                if let Some(before) = dispatch!(self, b => b.balance_before(account, id, from).await)? {
+                    out.push(before);
+                }
+            }
+            out.extend_from_slice(holding);
+        }
+        Ok(out)
     }
 
     pub async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {

@@ -156,7 +156,7 @@ impl Backend for PgStore {
             .collect()
     }
 
-    async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+    async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
             "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
              WHERE account_id = $1 AND date >= $2 AND date <= $3 ORDER BY holding, date",
@@ -166,18 +166,20 @@ impl Backend for PgStore {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let currency: String = r.try_get("currency")?;
-                Ok(BalancePoint {
-                    account: decode::id(r.try_get("account_id")?)?,
-                    holding: decode::id(r.try_get("holding")?)?,
-                    kind: decode::kind(r.try_get("kind")?)?,
-                    date: r.try_get("date")?,
-                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
-                })
-            })
-            .collect()
+        rows.iter().map(balance_row).collect()
+    }
+
+    async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
+        let row = sqlx::query(
+            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+             WHERE account_id = $1 AND holding = $2 AND date < $3 ORDER BY date DESC LIMIT 1",
+        )
+        .bind(account)
+        .bind(holding)
+        .bind(date)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(balance_row).transpose()
     }
 
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
@@ -370,4 +372,15 @@ impl ImportWriter for PgImport {
         self.0.commit().await?;
         Ok(())
     }
+}
+
+fn balance_row(r: &sqlx::postgres::PgRow) -> Result<BalancePoint> {
+    let currency: String = r.try_get("currency")?;
+    Ok(BalancePoint {
+        account: decode::id(r.try_get("account_id")?)?,
+        holding: decode::id(r.try_get("holding")?)?,
+        kind: decode::kind(r.try_get("kind")?)?,
+        date: r.try_get("date")?,
+        amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+    })
 }

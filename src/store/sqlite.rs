@@ -195,7 +195,7 @@ impl Backend for SqliteStore {
             .collect()
     }
 
-    async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+    async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
             "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
              WHERE account_id = ? AND date >= ? AND date <= ? ORDER BY holding, date",
@@ -205,18 +205,20 @@ impl Backend for SqliteStore {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let currency: String = r.try_get("currency")?;
-                Ok(BalancePoint {
-                    account: decode::id(r.try_get("account_id")?)?,
-                    holding: decode::id(r.try_get("holding")?)?,
-                    kind: decode::kind(r.try_get("kind")?)?,
-                    date: r.try_get("date")?,
-                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
-                })
-            })
-            .collect()
+        rows.iter().map(balance_row).collect()
+    }
+
+    async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
+        let row = sqlx::query(
+            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+             WHERE account_id = ? AND holding = ? AND date < ? ORDER BY date DESC LIMIT 1",
+        )
+        .bind(account)
+        .bind(holding)
+        .bind(date)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(balance_row).transpose()
     }
 
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
@@ -449,4 +451,15 @@ impl ImportWriter for SqliteImport {
         self.0.commit().await?;
         Ok(())
     }
+}
+
+fn balance_row(r: &sqlx::sqlite::SqliteRow) -> Result<BalancePoint> {
+    let currency: String = r.try_get("currency")?;
+    Ok(BalancePoint {
+        account: decode::id(r.try_get("account_id")?)?,
+        holding: decode::id(r.try_get("holding")?)?,
+        kind: decode::kind(r.try_get("kind")?)?,
+        date: r.try_get("date")?,
+        amount: decode::money(r.try_get("amount_minor")?, &currency)?,
+    })
 }
