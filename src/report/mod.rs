@@ -1,3 +1,4 @@
 //! The report: gathered data, the PDF, and its signature.
 
+pub mod data;
 pub mod sign;

@@ -1,0 +1,204 @@
+//! What a report attests, as plain data: built once from the store, then
+//! rendered into the PDF and embedded in it as `report.json`, so software
+//! reads exactly what was attested.
+//!
+//! Amounts here are already formatted for print (`CNY 52,000.00`) next to
+//! their exact machine form (`{"currency": "CNY", "minor": 5200000}`), so the
+//! renderer never does arithmetic and the JSON is unambiguous.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::domain::Money;
+
+/// The format tag of `report.json`; bump it when the shape changes.
+pub const REPORT_FORMAT: &str = "standing-report/v1";
+
+/// An amount as attested: exact minor units, currency, and the printed form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Amount {
+    pub currency: String,
+    pub minor: i64,
+    /// `CNY 52,000.00`.
+    pub text: String,
+}
+
+impl From<Money> for Amount {
+    fn from(m: Money) -> Self {
+        Amount { currency: m.currency().code().to_owned(), minor: m.minor(), text: m.to_string() }
+    }
+}
+
+/// A figure in the account's currency and the authority's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dual {
+    pub account: Amount,
+    pub authority: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportData {
+    pub format: &'static str,
+    pub report_number: String,
+    pub verification_code: String,
+    /// `{public_base_url}/verify/{number}?c={code}`: the QR code's content.
+    pub verification_url: String,
+    pub issuer: Issuer,
+    pub issued_at: DateTime<Utc>,
+    pub as_of: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub authority: Authority,
+    pub applicant: Applicant,
+    pub eligibility: Eligibility,
+    pub assets: Assets,
+    pub spending: Spending,
+    pub bills: Bills,
+    /// Every exchange rate used, with its date and source.
+    pub exchange_rates: Vec<ExchangeRate>,
+    pub signing: Signing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issuer {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Authority {
+    /// `IRCC`.
+    pub code: String,
+    /// `Immigration, Refugees and Citizenship Canada`.
+    pub name: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applicant {
+    /// As in the passport.
+    pub full_name: String,
+    pub passport_number: String,
+    pub passport_country: String,
+    pub nationality: String,
+    pub date_of_birth: NaiveDate,
+    /// The operator's account id.
+    pub account: String,
+    pub account_opened_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Eligibility {
+    /// Always true in an issued report: ineligible applicants get none.
+    pub threshold_met: bool,
+    pub threshold: u16,
+    pub scale: &'static str,
+    pub scorecard: &'static str,
+    /// Printed only when the operator turns it on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<u16>,
+    /// One sentence for the officer.
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assets {
+    /// The account's home currency.
+    pub currency: String,
+    pub holdings: Vec<Holding>,
+    pub total: AssetFigures,
+    /// Days of balance data behind the averages (at most 365).
+    pub days_of_data: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holding {
+    pub holding: String,
+    /// `savings`, `current`, ...
+    pub kind: String,
+    /// `Savings account`.
+    pub kind_label: String,
+    /// The holding's own currency.
+    pub currency: String,
+    /// In the holding's currency.
+    pub figures: AssetFigures,
+}
+
+/// Balance figures of one holding or of the total. For a holding the amounts
+/// are in its own currency with the authority's beside them; for the total,
+/// in the account's currency with the authority's beside them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssetFigures {
+    pub current: Dual,
+    pub average_3m: Dual,
+    pub average_6m: Dual,
+    pub average_12m: Dual,
+    pub minimum_6m: Dual,
+    pub maximum_6m: Dual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spending {
+    pub currency: String,
+    /// The full calendar months covered, oldest first.
+    pub months: Vec<SpendingMonth>,
+    pub total: Dual,
+    pub average_monthly: Dual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpendingMonth {
+    /// `2026-10`.
+    pub month: String,
+    pub total: Amount,
+    pub transactions: u32,
+    /// Up to three categories with the most spending, largest first.
+    pub top_categories: Vec<CategoryTotal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategoryTotal {
+    pub category: String,
+    pub total: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bills {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub count: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub missed: u32,
+    /// Not yet due or due within the grace period: not judged.
+    pub open: u32,
+    /// `98.3%` of judged bills paid on time; `n/a` when none were judged.
+    pub on_time_rate: String,
+    pub list: Vec<BillLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BillLine {
+    pub biller: String,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub amount: Amount,
+    pub paid_on: Option<NaiveDate>,
+    /// `on time`, `late (3 days)`, `missed`, `open`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExchangeRate {
+    pub base: String,
+    pub quote: String,
+    pub rate: String,
+    pub date: NaiveDate,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signing {
+    pub key_id: String,
+    /// `Ed25519` or `ECDSA P-256`.
+    pub algorithm: String,
+}
