@@ -16,6 +16,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::domain::Currency;
+use crate::keys::KeyAlgorithm;
 
 /// A secret string: never shown by `Debug` or `Display`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -118,14 +119,34 @@ pub struct ScoringSettings {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReportSettings {
+    /// The issuer named on reports and in certificates.
+    pub issuer_name: String,
+    /// The authority reports are addressed to.
+    pub authority_code: String,
+    pub authority_name: String,
     /// The currency reports convert totals into (the authority's, CAD for
     /// IRCC); also the pivot for cross rates.
     pub authority_currency: Currency,
+    /// Days a report stays valid after its as-of date.
+    pub validity_days: u32,
+    /// Print the score itself, not only that the threshold was met.
+    pub show_score: bool,
+    /// `ed25519` (default; ISO 32002) or `ecdsa-p256` (for viewers that do
+    /// not know EdDSA yet: poppler's pdfsig, Acrobat).
+    pub signature_algorithm: KeyAlgorithm,
 }
 
 impl Default for ReportSettings {
     fn default() -> Self {
-        ReportSettings { authority_currency: Currency::CAD }
+        ReportSettings {
+            issuer_name: "standing".into(),
+            authority_code: "IRCC".into(),
+            authority_name: "Immigration, Refugees and Citizenship Canada".into(),
+            authority_currency: Currency::CAD,
+            validity_days: 90,
+            show_score: false,
+            signature_algorithm: KeyAlgorithm::Ed25519,
+        }
     }
 }
 
@@ -219,6 +240,18 @@ impl Settings {
         if let Some(v) = get("STANDING_REPORT_AUTHORITY_CURRENCY") {
             self.report.authority_currency = parse("STANDING_REPORT_AUTHORITY_CURRENCY", &v)?;
         }
+        if let Some(v) = get("STANDING_REPORT_ISSUER_NAME") {
+            self.report.issuer_name = v;
+        }
+        if let Some(v) = get("STANDING_REPORT_VALIDITY_DAYS") {
+            self.report.validity_days = parse("STANDING_REPORT_VALIDITY_DAYS", &v)?;
+        }
+        if let Some(v) = get("STANDING_REPORT_SHOW_SCORE") {
+            self.report.show_score = parse("STANDING_REPORT_SHOW_SCORE", &v)?;
+        }
+        if let Some(v) = get("STANDING_REPORT_SIGNATURE_ALGORITHM") {
+            self.report.signature_algorithm = parse("STANDING_REPORT_SIGNATURE_ALGORITHM", &v)?;
+        }
         if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
             self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;
         }
@@ -232,6 +265,9 @@ impl Settings {
         }
         if self.import.batch_size == 0 || self.import.batch_size > 100_000 {
             bail!("import.batch_size must be between 1 and 100000");
+        }
+        if !(1..=3650).contains(&self.report.validity_days) {
+            bail!("report.validity_days must be between 1 and 3650");
         }
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");

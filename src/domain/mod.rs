@@ -5,6 +5,7 @@
 pub mod country;
 pub mod currency;
 pub mod money;
+pub mod report_number;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use country::CountryCode;
 pub use currency::Currency;
 pub use money::{Money, Rate};
+pub use report_number::{ReportNumber, VerificationCode};
 
 /// An error from a checked constructor: which rule a value broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,5 @@
 //! The report: gathered data, the PDF, and its signature.
 
+pub mod build;
 pub mod data;
 pub mod sign;

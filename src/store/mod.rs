@@ -65,6 +65,16 @@ pub struct MonthlyFlow {
     pub income_count: i64,
 }
 
+/// Spending in one category in one month and currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategorySpending {
+    pub month: NaiveDate,
+    pub category: String,
+    pub currency: Currency,
+    /// Money out, positive minor units.
+    pub spending: i64,
+}
+
 /// Transaction categories that move money between holdings or from outside
 /// without being earned or spent. The SQL in both backends names them too.
 pub const TRANSFER_CATEGORIES: [&str; 2] = ["transfer_in", "transfer_out"];
@@ -92,6 +102,14 @@ pub(crate) trait Backend {
     /// Money in and out per calendar month and currency for
     /// `from <= posted_at < to`, by month.
     async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>>;
+    /// Spending per month, category and currency for `from <= posted_at <
+    /// to` (transfers excluded), by month.
+    async fn category_spending(
+        &self,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CategorySpending>>;
     /// End-of-day balances of every holding with `from <= date <= to`,
     /// ordered by holding then date.
     async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
@@ -212,6 +230,15 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<MonthlyFlow>> {
         dispatch!(self, b => b.monthly_flows(account, from, to).await)
+    }
+
+    pub async fn category_spending(
+        &self,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CategorySpending>> {
+        dispatch!(self, b => b.category_spending(account, from, to).await)
     }
 
     /// End-of-day balances of every holding with `from <= date <= to`,

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction as DbTx};
 
-use super::{AccountRow, Backend, ImportTx, ImportWriter, MonthlyFlow, Result, TableCounts, decode};
+use super::{AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, TableCounts, decode};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -151,6 +151,35 @@ impl Backend for PgStore {
                     spending_count: r.try_get("spending_count")?,
                     income: r.try_get("income")?,
                     income_count: r.try_get("income_count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn category_spending(
+        &self,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CategorySpending>> {
+        let rows = sqlx::query(
+            "SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, category, currency, SUM(-amount_minor)::int8 AS spending \
+             FROM transactions WHERE account_id = $1 AND amount_minor < 0 \
+               AND category NOT IN ('transfer_in', 'transfer_out') AND posted_at >= $2 AND posted_at < $3 \
+             GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CategorySpending {
+                    month: decode::month(r.try_get("month")?)?,
+                    category: r.try_get("category")?,
+                    currency: decode::currency(r.try_get("currency")?)?,
+                    spending: r.try_get("spending")?,
                 })
             })
             .collect()

@@ -12,7 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool, Transaction as DbTx};
 
-use super::{AccountRow, Backend, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts, decode};
+use super::{
+    AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts, decode,
+};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -190,6 +192,35 @@ impl Backend for SqliteStore {
                     spending_count: r.try_get("spending_count")?,
                     income: r.try_get("income")?,
                     income_count: r.try_get("income_count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn category_spending(
+        &self,
+        account: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CategorySpending>> {
+        let rows = sqlx::query(
+            "SELECT substr(posted_at, 1, 7) AS month, category, currency, SUM(-amount_minor) AS spending \
+             FROM transactions WHERE account_id = ? AND amount_minor < 0 \
+               AND category NOT IN ('transfer_in', 'transfer_out') AND posted_at >= ? AND posted_at < ? \
+             GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2",
+        )
+        .bind(account)
+        .bind(timestamp(from))
+        .bind(timestamp(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CategorySpending {
+                    month: decode::month(r.try_get("month")?)?,
+                    category: r.try_get("category")?,
+                    currency: decode::currency(r.try_get("currency")?)?,
+                    spending: r.try_get("spending")?,
                 })
             })
             .collect()

@@ -8,5 +8,6 @@ mod cli;
 mod helpers;
 mod http;
 mod import;
+mod report;
 mod scoring;
 mod store;
