@@ -11,6 +11,8 @@ use standing::app::{AppState, Application, demo_dir, load_demo_if_empty};
 use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
 use standing::import::{ImportError, ImportOptions, Progress, import_files};
+use standing::report::build::BuildError;
+use standing::report::issue;
 use standing::scoring;
 use standing::store::Store;
 use tracing_subscriber::EnvFilter;
@@ -53,6 +55,16 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Build and sign a report without the web flow (operators, tests).
+    Report {
+        account: String,
+        /// Where to write the signed PDF.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The report's as-of date (YYYY-MM-DD); default today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// Apply database migrations (serve does this too).
     Migrate,
@@ -152,6 +164,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report { account, out, as_of } => {
+            let state = AppState::open(settings, clock).await?;
+            let now = state.clock.now();
+            let as_of = as_of.unwrap_or_else(|| now.date_naive());
+            let signer = issue::load_signer(&state.settings, &state.cipher, now)?;
+            let result = issue::issue_report(
+                &state.settings,
+                &state.store,
+                &state.cipher,
+                &signer,
+                &account,
+                as_of,
+                now,
+                &mut rand::rng(),
+            )
+            .await;
+            state.store.close().await;
+            let issued = match result {
+                Err(issue::IssueError::Build(BuildError::Ineligible(decision))) => {
+                    eprintln!("account {account} is not eligible for a report; nothing was written.\n");
+                    eprintln!("{}", scoring::render_text(&decision));
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(issue::IssueError::Build(BuildError::UnknownAccount(id))) => {
+                    eprintln!("error: no account `{id}` (import it first, or check the id)");
+                    return Ok(ExitCode::from(2));
+                }
+                other => other?,
+            };
+            write_atomically(&out, &issued.pdf)?;
+            println!("report {} for account {account} as of {as_of}", issued.data.report_number);
+            println!("  verification code {}", issued.data.verification_code);
+            println!("  verify at         {}", issued.data.verification_url);
+            println!("  valid until       {}", issued.data.valid_until);
+            println!("  signed with       {} key {}", issued.data.signing.algorithm, issued.data.signing.key_id);
+            println!("  sha-256           {}", hex::encode(issued.sha256));
+            println!("  written to        {} ({} bytes)", out.display(), issued.pdf.len());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let store = Store::open(&settings.database).await?;
             println!("migrations applied ({})", store.backend_name());
@@ -164,4 +215,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
+/// reader never sees half a report.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("moving the report to {}", path.display()))?;
+    Ok(())
 }

@@ -2,4 +2,5 @@
 
 pub mod build;
 pub mod data;
+pub mod issue;
 pub mod sign;

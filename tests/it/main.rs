@@ -9,5 +9,7 @@ mod helpers;
 mod http;
 mod import;
 mod report;
+mod report_pdf;
 mod scoring;
 mod store;
+mod tools;

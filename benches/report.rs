@@ -1,0 +1,91 @@
+//! Render + sign one report, warm process, one thread: the median, p99 and
+//! size, for the sample report and for the 5-year demo account (A1013).
+//!
+//! `cargo bench --bench report`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rand::SeedableRng;
+use standing::app::{AppState, demo_dir, load_demo_if_empty};
+use standing::clock::FixedClock;
+use standing::config::{DatabaseUrl, Secret, Settings};
+use standing::keys::{KeyAlgorithm, KeyPair, Signer, root_certificate, signing_certificate};
+use standing::report::data::ReportData;
+use standing::report::issue::{issue_report, render_and_sign};
+
+const RUNS: usize = 500;
+
+fn signer(algorithm: KeyAlgorithm) -> Signer {
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let root_key = KeyPair::generate(algorithm, &mut rng);
+    let root = root_certificate(&root_key, "standing (bench)", 1, at).unwrap();
+    let key = KeyPair::generate(algorithm, &mut rng);
+    let cert = signing_certificate(&key, &root_key, &root, "standing (bench)", 2, at).unwrap();
+    Signer::new(key, cert, vec![root]).unwrap()
+}
+
+fn measure(label: &str, data: &ReportData, signer: &Signer) {
+    let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+    let mut bytes = 0;
+    let mut times = Vec::with_capacity(RUNS);
+    for i in 0..RUNS + 20 {
+        let started = Instant::now();
+        let pdf = render_and_sign(data, signer, time, "standing").unwrap();
+        let elapsed = started.elapsed();
+        bytes = pdf.len();
+        if i >= 20 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{label:<34} render+sign median {:>6.3} ms  p99 {:>6.3} ms  {:>7} bytes",
+        ms(at(0.5)),
+        ms(at(0.99)),
+        bytes
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let ed = signer(KeyAlgorithm::Ed25519);
+    let p256 = signer(KeyAlgorithm::EcdsaP256);
+    let sample = standing::report::render::sample_report();
+    measure("sample report, Ed25519", &sample, &ed);
+    measure("sample report, ECDSA P-256", &sample, &p256);
+
+    // The 5-year demo account's real report data.
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let data = runtime.block_on(async {
+        let mut settings = Settings::default();
+        settings.database.url = DatabaseUrl::new(format!("sqlite:{}", dir.path().join("bench.db").display()));
+        settings.data_dir = dir.path().join("var");
+        settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+        let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
+        let state = AppState::open(settings, clock).await.unwrap();
+        load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+        let issued = issue_report(
+            &state.settings,
+            &state.store,
+            &state.cipher,
+            &ed,
+            "A1013",
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+            &mut rand_chacha::ChaCha20Rng::seed_from_u64(2),
+        )
+        .await
+        .unwrap();
+        issued.data
+    });
+    measure("5-year account A1013, Ed25519", &data, &ed);
+}

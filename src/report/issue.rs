@@ -1,0 +1,118 @@
+//! Issuing a report: score → data → PDF → PAdES signature.
+//!
+//! Time and randomness come in from the caller (a clock and a generator),
+//! so the same data, clock, seed and key give the same bytes.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::build::{BuildError, IssueContext, build_report_data};
+use super::data::{Authority, Issuer, ReportData, Signing};
+use super::render::{Fonts, RenderError, render_pdf};
+use super::sign::{SignError, SignOptions, sign_pdf};
+use crate::config::Settings;
+use crate::crypto::FieldCipher;
+use crate::domain::{ReportNumber, VerificationCode};
+use crate::keys::{KeyAlgorithm, KeyError, KeyStore, Signer};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error("rendering the PDF failed")]
+    Render(#[from] RenderError),
+    #[error("signing the PDF failed")]
+    Sign(#[from] SignError),
+    #[error("signing key unavailable")]
+    Key(#[from] KeyError),
+}
+
+/// A signed report and what it attests.
+#[derive(Debug, Clone)]
+pub struct IssuedReport {
+    pub data: ReportData,
+    pub pdf: Vec<u8>,
+    /// SHA-256 of the signed PDF, as published for verification.
+    pub sha256: [u8; 32],
+}
+
+/// Where the service keeps its signing keys.
+pub fn key_dir(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("keys")
+}
+
+/// The service's signing key for the configured algorithm, created (with
+/// its root) on first use.
+pub fn load_signer(settings: &Settings, cipher: &FieldCipher, now: DateTime<Utc>) -> Result<Signer, KeyError> {
+    let store = KeyStore::load_or_create(
+        &key_dir(settings),
+        settings.report.signature_algorithm,
+        &settings.report.issuer_name,
+        cipher,
+        now,
+    )?;
+    Ok(store.into_signer())
+}
+
+fn algorithm_label(a: KeyAlgorithm) -> &'static str {
+    match a {
+        KeyAlgorithm::Ed25519 => "Ed25519",
+        KeyAlgorithm::EcdsaP256 => "ECDSA P-256",
+    }
+}
+
+/// Builds, renders and signs the report of `account_id` as of `as_of`.
+#[allow(clippy::too_many_arguments)] // each is a separate input the caller controls
+pub async fn issue_report(
+    settings: &Settings,
+    store: &Store,
+    cipher: &FieldCipher,
+    signer: &Signer,
+    account_id: &str,
+    as_of: NaiveDate,
+    issued_at: DateTime<Utc>,
+    rng: &mut (impl RngCore + Send),
+) -> Result<IssuedReport, IssueError> {
+    let report = &settings.report;
+    let ctx = IssueContext {
+        issuer: Issuer { name: report.issuer_name.clone(), url: settings.public_base_url.clone() },
+        authority: Authority {
+            code: report.authority_code.clone(),
+            name: report.authority_name.clone(),
+            currency: report.authority_currency.code().to_owned(),
+        },
+        authority_currency: report.authority_currency,
+        threshold: settings.scoring.threshold,
+        show_score: report.show_score,
+        validity_days: report.validity_days,
+        report_number: ReportNumber::generate(rng),
+        verification_code: VerificationCode::generate(rng),
+        issued_at,
+        signing: Signing { key_id: signer.kid().to_owned(), algorithm: algorithm_label(signer.algorithm()).to_owned() },
+    };
+    let data = build_report_data(store, cipher, account_id, as_of, &ctx).await?;
+    let pdf = render_and_sign(&data, signer, issued_at, &report.issuer_name)?;
+    let sha256 = Sha256::digest(&pdf).into();
+    Ok(IssuedReport { data, pdf, sha256 })
+}
+
+/// Renders `data` and signs it: the part of issuing that needs no database.
+pub fn render_and_sign(
+    data: &ReportData,
+    signer: &Signer,
+    signing_time: DateTime<Utc>,
+    issuer_name: &str,
+) -> Result<Vec<u8>, IssueError> {
+    let unsigned = render_pdf(data, Fonts::embedded()?)?;
+    let options = SignOptions {
+        name: issuer_name.to_owned(),
+        reason: format!("Proof of financial standing {}", data.report_number),
+        contact_info: Some(data.verification_url.clone()),
+        ..SignOptions::default()
+    };
+    Ok(sign_pdf(&unsigned, signer, signing_time, &options)?)
+}

@@ -1,0 +1,171 @@
+//! The signed report end to end, as an operator issues it and as a visa
+//! officer's tools judge it: pyHanko, poppler's pdfsig, qpdf, pdftotext.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{TimeZone, Utc};
+use standing::app::{demo_dir, load_demo_if_empty};
+use standing::keys::{KeyPair, Signer, root_certificate, signing_certificate};
+use standing::report::issue::render_and_sign;
+use standing::report::render::extract_report_json;
+
+use crate::helpers::*;
+use crate::tools;
+
+fn standing(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_standing"));
+    cmd.env("DATABASE_URL", &db.url)
+        .env("STANDING_DATA_DIR", db.dir.join("var"))
+        .env("STANDING_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .env_remove("STANDING_DATABASE_URL")
+        .env_remove("STANDING_REPORT_SIGNATURE_ALGORITHM")
+        .env("STANDING_LOG", "warn");
+    cmd
+}
+
+async fn demo_db() -> TestDb {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.store.close().await;
+    db
+}
+
+fn issue(db: &TestDb, account: &str, out: &Path, algorithm: Option<&str>) -> std::process::Output {
+    let mut cmd = standing(db);
+    if let Some(a) = algorithm {
+        cmd.env("STANDING_REPORT_SIGNATURE_ALGORITHM", a);
+    }
+    cmd.args(["report", account, "--as-of", "2026-11-21", "--out"]).arg(out).output().unwrap()
+}
+
+/// The last balance of the demo account's USD holding, printed as the
+/// report must print it: recomputed from the fixture file.
+fn usd_holding_balance_text(account: &str) -> String {
+    let text = std::fs::read_to_string(demo_dir().join("03-balances.jsonl")).unwrap();
+    let last = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["account"] == account && v["currency"] == "USD")
+        .max_by_key(|v| v["date"].as_str().unwrap().to_owned())
+        .unwrap();
+    let amount = last["amount"].as_str().unwrap();
+    let money = standing::domain::Money::parse(amount, standing::domain::Currency::USD).unwrap();
+    money.to_string()
+}
+
+#[tokio::test]
+async fn an_issued_report_is_intact_trusted_and_says_what_the_data_says() {
+    let db = demo_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("report.pdf");
+
+    let out = issue(&db, "A1012", &pdf, None);
+
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let number = stdout.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(number.starts_with("SR-"), "{stdout}");
+    let bytes = std::fs::read(&pdf).unwrap();
+
+    // The attached report.json is what was attested.
+    let json: serde_json::Value = serde_json::from_slice(&extract_report_json(&bytes).unwrap()).unwrap();
+    assert_eq!(json["report_number"], number.as_str());
+    assert_eq!(json["applicant"]["full_name"], "Zoë Łucja ŌTSUKA-NÚÑEZ");
+
+    let root = db.dir.join("var/keys/root.pem");
+    if let Some(v) = tools::pyhanko_validate(&pdf, &root) {
+        assert!(v.text.contains("The signature is cryptographically sound."), "{}", v.text);
+        assert!(v.text.contains("The signature covers the entire file."), "{}", v.text);
+        assert!(v.text.contains("The signer's certificate is trusted."), "{}", v.text);
+    }
+    if let Some(check) = tools::run("qpdf", &["--check".as_ref(), pdf.as_os_str()]) {
+        assert!(check.success, "{}", check.text);
+    }
+    if let Some(text) = tools::pdftotext(&pdf) {
+        assert!(text.contains("Zoë Łucja ŌTSUKA-NÚÑEZ"), "the name with its diacritics: {text}");
+        assert!(text.contains(&number));
+        assert!(text.contains(&usd_holding_balance_text("A1012")), "USD holding balance in: {text}");
+        assert!(text.contains("Proof of Financial Standing"));
+    }
+
+    // One byte changed anywhere is caught.
+    let mut tampered = bytes.clone();
+    let middle = tampered.len() / 3;
+    tampered[middle] ^= 0x01;
+    let bad = dir.path().join("tampered.pdf");
+    std::fs::write(&bad, &tampered).unwrap();
+    if let Some(v) = tools::pyhanko_validate(&bad, &root) {
+        assert!(!v.text.contains("The signature is cryptographically sound."), "{}", v.text);
+    }
+}
+
+#[tokio::test]
+async fn the_p256_variant_satisfies_pdfsig() {
+    let db = demo_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("report-p256.pdf");
+
+    let out = issue(&db, "A1001", &pdf, Some("ecdsa-p256"));
+
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    if let Some(v) = tools::run("pdfsig", &[pdf.as_os_str()]) {
+        assert!(v.text.contains("Signature is Valid."), "{}", v.text);
+    }
+    if let Some(v) = tools::pyhanko_validate(&pdf, &db.dir.join("var/keys/root.pem")) {
+        assert!(v.text.contains("The signature is cryptographically sound."), "{}", v.text);
+    }
+}
+
+#[tokio::test]
+async fn an_ineligible_account_is_refused_with_reasons_and_no_file() {
+    let db = demo_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("never.pdf");
+
+    let out = issue(&db, "A1003", &pdf, None);
+
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not eligible"), "{stderr}");
+    assert!(stderr.contains("750"), "{stderr}");
+    assert!(!pdf.exists(), "no file is written for a refused account");
+}
+
+/// A fixed signing identity: the same seed, names and dates every run.
+fn fixed_signer() -> Signer {
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let root_key = KeyPair::ed25519_from_seed(&[1; 32]);
+    let root = root_certificate(&root_key, "standing (golden test)", 1, at).unwrap();
+    let key = KeyPair::ed25519_from_seed(&[2; 32]);
+    let cert = signing_certificate(&key, &root_key, &root, "standing (golden test)", 2, at).unwrap();
+    Signer::new(key, cert, vec![root]).unwrap()
+}
+
+fn golden_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden/report-sample.pdf")
+}
+
+#[test]
+fn the_same_data_clock_and_key_give_the_golden_bytes() {
+    let data = standing::report::render::sample_report();
+    let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+
+    let first = render_and_sign(&data, &fixed_signer(), time, "standing").unwrap();
+    let second = render_and_sign(&data, &fixed_signer(), time, "standing").unwrap();
+
+    assert!(first == second, "rendering and signing are deterministic");
+    if std::env::var("STANDING_UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(golden_path().parent().unwrap()).unwrap();
+        std::fs::write(golden_path(), &first).unwrap();
+    }
+    let golden = std::fs::read(golden_path()).expect("golden file; create it with STANDING_UPDATE_GOLDEN=1");
+    assert!(
+        first == golden,
+        "the report bytes changed ({} vs {} bytes); if intended, review the PDF and run \
+         STANDING_UPDATE_GOLDEN=1 cargo test --test it golden",
+        first.len(),
+        golden.len()
+    );
+}
