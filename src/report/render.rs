@@ -402,6 +402,8 @@ impl Cell {
 const TABLE_SIZE: f32 = 7.6;
 const TABLE_LEAD: f32 = 10.0;
 const CELL_PAD: f32 = 4.0;
+/// Right-aligned (numeric) cells keep a wider gap to the next column.
+const RIGHT_PAD: f32 = 9.0;
 
 impl Layout<'_> {
     fn table_header(&mut self, cols: &[Col]) {
@@ -410,7 +412,7 @@ impl Layout<'_> {
         self.fill_rect(MARGIN_X, y, CONTENT_W, h, HEAD_FILL);
         let mut x = MARGIN_X;
         for col in cols {
-            let tx = if col.align == Align::Right { x + col.width - CELL_PAD } else { x + CELL_PAD };
+            let tx = if col.align == Align::Right { x + col.width - RIGHT_PAD } else { x + CELL_PAD };
             self.text(tx, y + CELL_PAD + TABLE_LEAD - 2.6, Face::Bold, 7.2, ACCENT, col.title, col.align);
             x += col.width;
         }
@@ -432,10 +434,15 @@ impl Layout<'_> {
                     cell.lines
                         .into_iter()
                         .flat_map(|(s, face, c)| {
+                            // Figures are never broken over lines.
+                            if col.align == Align::Right {
+                                return vec![(printable(&s).into_owned(), face, c)];
+                            }
                             self.fonts
                                 .wrap(face, TABLE_SIZE, &s, col.width - 2.0 * CELL_PAD)
                                 .into_iter()
-                                .map(move |l| (l, face, c))
+                                .map(|l| (l, face, c))
+                                .collect()
                         })
                         .collect()
                 })
@@ -452,13 +459,14 @@ impl Layout<'_> {
             let y = self.y;
             let is_total = last_bold_rule && i + 1 == row_count;
             if is_total {
+                self.fill_rect(MARGIN_X, y, CONTENT_W, h, HEAD_FILL);
                 self.line(MARGIN_X, y, RIGHT, y, 0.9, INK);
             } else if i % 2 == 1 {
                 self.fill_rect(MARGIN_X, y, CONTENT_W, h, ZEBRA);
             }
             let mut x = MARGIN_X;
             for (lines, col) in wrapped.iter().zip(cols) {
-                let tx = if col.align == Align::Right { x + col.width - CELL_PAD } else { x + CELL_PAD };
+                let tx = if col.align == Align::Right { x + col.width - RIGHT_PAD } else { x + CELL_PAD };
                 for (k, (l, face, c)) in lines.iter().enumerate() {
                     let by = y + CELL_PAD + TABLE_LEAD * (k as f32 + 1.0) - 2.8;
                     self.text(tx, by, *face, TABLE_SIZE, *c, l, col.align);
@@ -645,7 +653,7 @@ fn assets(l: &mut Layout<'_>, d: &ReportData) {
     );
     l.paragraph(MARGIN_X, CONTENT_W, Face::Regular, 8.5, MUTED, &intro);
     l.y += 2.0;
-    let amount_w = 68.0;
+    let amount_w = 70.0;
     let cols = [
         Col { title: "Holding", width: CONTENT_W - 6.0 * amount_w, align: Align::Left },
         Col { title: "Current", width: amount_w, align: Align::Right },
@@ -667,7 +675,7 @@ fn assets(l: &mut Layout<'_>, d: &ReportData) {
         ("Total".to_owned(), Face::Bold, INK),
         (format!("in {} and {}", a.currency, d.authority.currency), Face::Regular, MUTED),
     ];
-    rows.push(asset_cells(total_label, &a.total, Face::Bold));
+    rows.push(asset_cells(total_label, &a.total, Face::Regular));
     l.table("Assets", &cols, rows, true);
 
     l.y += 14.0;
