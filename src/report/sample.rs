@@ -1,6 +1,10 @@
 //! A realistic, fixed [`ReportData`] for tests, benches and the README
 //! picture: `Zoë Łucja ŌTSUKA-NÚÑEZ` with a CNY savings account, a USD current
 //! account, twelve months of spending and about seventy bills.
+//!
+//! Amounts are written in minor units grouped as `major_minor`: `52_000_00` is
+//! CNY 52,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
