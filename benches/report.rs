@@ -58,7 +58,7 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let ed = signer(KeyAlgorithm::Ed25519);
     let p256 = signer(KeyAlgorithm::EcdsaP256);
-    let sample = standing::report::render::sample_report();
+    let sample = standing::report::sample::sample_report();
     measure("sample report, Ed25519", &sample, &ed);
     measure("sample report, ECDSA P-256", &sample, &p256);
 

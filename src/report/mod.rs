@@ -1,6 +1,15 @@
 //! The report: gathered data, the PDF, and its signature.
+//!
+//! - [`build`]: score the account and gather what the report attests.
+//! - [`data`]: the shape of that data (also `report.json` in the PDF).
+//! - [`render`]: the PDF itself (printpdf, embedded fonts, QR code).
+//! - [`sign`]: the PAdES signature, added as an incremental update.
+//! - [`issue`]: the whole pipeline, from account to signed bytes.
 
 pub mod build;
 pub mod data;
 pub mod issue;
+pub mod render;
+pub mod sample;
 pub mod sign;
+

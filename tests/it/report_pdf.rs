@@ -149,7 +149,7 @@ fn golden_path() -> PathBuf {
 
 #[test]
 fn the_same_data_clock_and_key_give_the_golden_bytes() {
-    let data = standing::report::render::sample_report();
+    let data = standing::report::sample::sample_report();
     let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
 
     let first = render_and_sign(&data, &fixed_signer(), time, "standing").unwrap();
