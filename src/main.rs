@@ -177,7 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &account,
                 as_of,
                 now,
-                &mut rand::rng(),
+                &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
             )
             .await;
             state.store.close().await;

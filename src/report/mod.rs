@@ -12,4 +12,3 @@ pub mod issue;
 pub mod render;
 pub mod sample;
 pub mod sign;
-

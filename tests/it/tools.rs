@@ -12,7 +12,8 @@ pub struct Output {
 /// Runs `tool args...`, or returns `None` (after a notice) if the tool is not
 /// installed. Under `CI=true` a missing tool is a failure.
 pub fn run(tool: &str, args: &[&std::ffi::OsStr]) -> Option<Output> {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
     if !found {
         assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{tool} is required in CI (.ci/run installs it)");
         eprintln!("NOTICE: {tool} is not installed; skipping its check");
@@ -27,7 +28,15 @@ pub fn run(tool: &str, args: &[&std::ffi::OsStr]) -> Option<Output> {
 pub fn pyhanko_validate(pdf: &Path, root_pem: &Path) -> Option<Output> {
     run(
         "pyhanko",
-        &["sign".as_ref(), "validate".as_ref(), "--pretty-print".as_ref(), "--trust-replace".as_ref(), "--trust".as_ref(), root_pem.as_os_str(), pdf.as_os_str()],
+        &[
+            "sign".as_ref(),
+            "validate".as_ref(),
+            "--pretty-print".as_ref(),
+            "--trust-replace".as_ref(),
+            "--trust".as_ref(),
+            root_pem.as_os_str(),
+            pdf.as_os_str(),
+        ],
     )
 }
 
