@@ -852,6 +852,14 @@ fn bills(l: &mut Layout<'_>, d: &ReportData) {
         })
         .collect();
     l.table("Bill payment history", &cols, rows, false);
+
+    l.y += 16.0;
+    let end = format!(
+        "End of report {}. The data shown is attached to this PDF as {REPORT_JSON_NAME} and the document carries \
+         the digital signature of {} (key {}).",
+        d.report_number, d.issuer.name, d.signing.key_id
+    );
+    l.paragraph(MARGIN_X, CONTENT_W, Face::Regular, 8.0, MUTED, &end);
 }
 
 /// Running header on later pages and a footer on every page.
