@@ -685,7 +685,7 @@ fn assets(l: &mut Layout<'_>, d: &ReportData) {
     l.text(MARGIN_X, y, Face::Bold, 8.0, INK, "Exchange rates used", Align::Left);
     l.y += 11.0;
     for r in &d.exchange_rates {
-        let s = format!("1 {} = {} {}   rate of {}, source: {}", r.base, r.rate, r.quote, r.date, r.source);
+        let s = format!("1 {} = {} {} (rate of {}; source: {})", r.base, r.rate, r.quote, r.date, r.source);
         l.paragraph(MARGIN_X + 8.0, CONTENT_W - 8.0, Face::Regular, 8.0, INK, &s);
     }
 }
