@@ -685,7 +685,7 @@ fn assets(l: &mut Layout<'_>, d: &ReportData) {
     l.text(MARGIN_X, y, Face::Bold, 8.0, INK, "Exchange rates used", Align::Left);
     l.y += 11.0;
     for r in &d.exchange_rates {
-        let s = format!("1 {} = {} {}   rate of {}, source: {}", r.base, r.rate, r.quote, r.date, r.source);
+        let s = format!("1 {} = {} {} (rate of {}; source: {})", r.base, r.rate, r.quote, r.date, r.source);
         l.paragraph(MARGIN_X + 8.0, CONTENT_W - 8.0, Face::Regular, 8.0, INK, &s);
     }
 }
@@ -852,6 +852,14 @@ fn bills(l: &mut Layout<'_>, d: &ReportData) {
         })
         .collect();
     l.table("Bill payment history", &cols, rows, false);
+
+    l.y += 16.0;
+    let end = format!(
+        "End of report {}. The data shown is attached to this PDF as {REPORT_JSON_NAME} and the document carries \
+         the digital signature of {} (key {}).",
+        d.report_number, d.issuer.name, d.signing.key_id
+    );
+    l.paragraph(MARGIN_X, CONTENT_W, Face::Regular, 8.0, MUTED, &end);
 }
 
 /// Running header on later pages and a footer on every page.
