@@ -126,6 +126,21 @@ pub async fn build_report_data(
         .collect();
     let fx = FxBook::load(store, as_of, ctx.authority_currency, currencies.iter().copied()).await?;
     let mut rates_used: BTreeMap<(String, String, NaiveDate), ExchangeRate> = BTreeMap::new();
+    // Holdings in another currency are converted into the account's; when
+    // that takes a cross rate, it is printed with the rates it comes from.
+    for c in currencies.iter().filter(|c| **c != home && balances.iter().any(|b| b.amount.currency() == **c)) {
+        let legs = fx.rates_for(*c, home)?;
+        if let [a, b] = legs.as_slice() {
+            let date = a.date.max(b.date);
+            rates_used.entry((c.to_string(), home.to_string(), date)).or_insert_with(|| ExchangeRate {
+                base: c.to_string(),
+                quote: home.to_string(),
+                rate: fx.rate(*c, home).map(|r| r.to_string()).unwrap_or_default(),
+                date,
+                source: format!("cross rate of {}/{} and {}/{}", a.base, a.quote, b.base, b.quote),
+            });
+        }
+    }
     let mut dual = |m: Money| -> Result<Dual, FxError> {
         for r in fx.rates_for(m.currency(), ctx.authority_currency)? {
             rates_used.entry((r.base.to_string(), r.quote.to_string(), r.date)).or_insert_with(|| ExchangeRate {

@@ -106,6 +106,8 @@ async fn report_figures_are_what_the_data_implies() {
     // rates are listed.
     let cny_cad = data.exchange_rates.iter().find(|r| r.base == "CNY" && r.quote == "CAD").unwrap();
     assert!(data.exchange_rates.iter().any(|r| r.base == "USD" && r.quote == "CAD"));
+    let cross = data.exchange_rates.iter().find(|r| r.base == "USD" && r.quote == "CNY").unwrap();
+    assert!(cross.source.starts_with("cross rate of"), "{cross:?}");
     assert!(cny_cad.date <= as_of());
     assert_eq!(data.assets.total.current.authority.currency, "CAD");
 
