@@ -28,8 +28,15 @@ fn main() {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
-        run("sqlite", &sqlite, dir.path(), &file).await;
+        // BENCH_ONLY=postgres (or sqlite) runs one backend, e.g. under a profiler.
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        if only.is_empty() || only == "sqlite" {
+            let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
+            run("sqlite", &sqlite, dir.path(), &file).await;
+        }
+        if only == "sqlite" {
+            return;
+        }
         if let Ok(server) = std::env::var("BENCH_DATABASE_URL") {
             let name = format!("standing_bench_{}", std::process::id());
             let admin = sqlx::PgPool::connect(&server).await.unwrap();
