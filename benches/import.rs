@@ -6,13 +6,10 @@
 //! `cargo bench --bench import`; `BENCH_ROWS=N` changes the size.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
-use std::io::BufWriter;
-use std::sync::Arc;
+mod common;
 
-use chrono::{TimeZone, Utc};
-use standing::app::AppState;
-use standing::clock::FixedClock;
-use standing::config::{DatabaseUrl, Secret, Settings};
+use std::io::BufWriter;
+
 use standing::import::{ImportOptions, Progress, import_files};
 
 fn main() {
@@ -32,36 +29,18 @@ fn main() {
         let only = std::env::var("BENCH_ONLY").unwrap_or_default();
         if only.is_empty() || only == "sqlite" {
             let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
-            run("sqlite", &sqlite, dir.path(), &file).await;
+            run("sqlite", &sqlite, &file).await;
         }
         if only == "sqlite" {
             return;
         }
-        if let Ok(server) = std::env::var("BENCH_DATABASE_URL") {
-            let name = format!("standing_bench_{}", std::process::id());
-            let admin = sqlx::PgPool::connect(&server).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
-            let url = format!("{}/{name}", server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server));
-            run("postgres", &url, dir.path(), &file).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .unwrap();
-        } else {
-            println!("postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres)");
-        }
+        common::with_fresh_postgres("import", |url| async move { run("postgres", &url, &file).await }).await;
     });
 }
 
-async fn run(backend: &str, url: &str, dir: &std::path::Path, file: &std::path::Path) {
-    let mut settings = Settings::default();
-    // STANDING_IMPORT_BATCH_SIZE and friends apply, as for the real command.
-    settings.apply_env(|k| std::env::var(k).ok()).unwrap();
-    settings.database.url = DatabaseUrl::new(url);
-    settings.data_dir = dir.join("var");
-    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
-    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
-    let state = AppState::open(settings, clock).await.unwrap();
+async fn run(backend: &str, url: &str, file: &std::path::Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = common::open_state(url, dir.path()).await;
     let options = ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet };
     for label in ["first import (inserts)", "second import (unchanged)"] {
         let report = import_files(&state.store, &state.cipher, state.clock.as_ref(), &[file.to_path_buf()], &options)

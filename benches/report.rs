@@ -4,14 +4,13 @@
 //! `cargo bench --bench report`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use rand::SeedableRng;
-use standing::app::{AppState, demo_dir, load_demo_if_empty};
-use standing::clock::FixedClock;
-use standing::config::{DatabaseUrl, Secret, Settings};
+use standing::app::{demo_dir, load_demo_if_empty};
 use standing::keys::{KeyAlgorithm, KeyPair, Signer, root_certificate, signing_certificate};
 use standing::report::data::ReportData;
 use standing::report::issue::{issue_report, render_and_sign};
@@ -41,18 +40,8 @@ fn measure(label: &str, data: &ReportData, signer: &Signer) {
             times.push(elapsed);
         }
     }
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{label:<34} render+sign median {:>6.3} ms  p99 {:>6.3} ms  {:>7} bytes",
-        ms(at(0.5)),
-        ms(at(0.99)),
-        bytes
-    );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+    let (median, p99) = common::median_p99_ms(&mut times);
+    println!("{label:<34} render+sign median {median:>6.3} ms  p99 {p99:>6.3} ms  {bytes:>7} bytes");
 }
 
 fn main() {
@@ -66,12 +55,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let data = runtime.block_on(async {
-        let mut settings = Settings::default();
-        settings.database.url = DatabaseUrl::new(format!("sqlite:{}", dir.path().join("bench.db").display()));
-        settings.data_dir = dir.path().join("var");
-        settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
-        let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
-        let state = AppState::open(settings, clock).await.unwrap();
+        let state = common::open_state(&format!("sqlite:{}", dir.path().join("bench.db").display()), dir.path()).await;
         load_demo_if_empty(&state, &demo_dir()).await.unwrap();
         let issued = issue_report(
             &state.settings,

@@ -5,13 +5,12 @@
 //! `cargo bench --bench scoring`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use standing::app::{AppState, demo_dir, load_demo_if_empty};
-use standing::clock::FixedClock;
-use standing::config::{DatabaseUrl, Secret, Settings};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use standing::app::{demo_dir, load_demo_if_empty};
 use standing::domain::Currency;
 use standing::scoring;
 
@@ -22,32 +21,14 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        run("sqlite", &format!("sqlite:{}", dir.path().join("bench.db").display()), dir.path()).await;
-        if let Ok(server) = std::env::var("BENCH_DATABASE_URL") {
-            let name = format!("standing_bench_scoring_{}", std::process::id());
-            let admin = sqlx::PgPool::connect(&server).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
-            let url = format!("{}/{name}", server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server));
-            run("postgres", &url, dir.path()).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .unwrap();
-        } else {
-            println!("postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres)");
-        }
+        run("sqlite", &format!("sqlite:{}", dir.path().join("bench.db").display())).await;
+        common::with_fresh_postgres("scoring", |url| async move { run("postgres", &url).await }).await;
     });
 }
 
-async fn run(backend: &str, url: &str, dir: &std::path::Path) {
-    let mut settings = Settings::default();
-    // STANDING_IMPORT_BATCH_SIZE and friends apply, as for the real command.
-    settings.apply_env(|k| std::env::var(k).ok()).unwrap();
-    settings.database.url = DatabaseUrl::new(url);
-    settings.data_dir = dir.join("var");
-    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
-    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
-    let state = AppState::open(settings, clock).await.unwrap();
+async fn run(backend: &str, url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = common::open_state(url, dir.path()).await;
     load_demo_if_empty(&state, &demo_dir()).await.unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
 
@@ -63,16 +44,9 @@ async fn run(backend: &str, url: &str, dir: &std::path::Path) {
             times.push(elapsed);
         }
     }
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    let (median, p99) = common::median_p99_ms(&mut times);
     println!(
-        "{backend:<8} score {ACCOUNT} (load + decide): median {:>7.3} ms  p99 {:>7.3} ms  (score {score}, {RUNS} runs)",
-        ms(at(0.5)),
-        ms(at(0.99))
+        "{backend:<8} score {ACCOUNT} (load + decide): median {median:>7.3} ms  p99 {p99:>7.3} ms  (score {score}, {RUNS} runs)"
     );
     state.store.close().await;
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

@@ -1,0 +1,52 @@
+//! What the benchmark binaries share: a fresh application state on a given
+//! database, a throw-away PostgreSQL database, and percentiles.
+#![allow(dead_code)] // each benchmark uses a different part
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use standing::app::AppState;
+use standing::clock::FixedClock;
+use standing::config::{DatabaseUrl, Secret, Settings};
+
+/// The application state on `url`, with working files under `dir`, the
+/// `STANDING_*` settings of the environment and the demo as-of clock.
+pub async fn open_state(url: &str, dir: &Path) -> AppState {
+    let mut settings = Settings::default();
+    settings.apply_env(|k| std::env::var(k).ok()).unwrap();
+    settings.database.url = DatabaseUrl::new(url);
+    settings.data_dir = dir.join("var");
+    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
+    AppState::open(settings, clock).await.unwrap()
+}
+
+/// Runs `body` with the URL of a new database on the server
+/// `BENCH_DATABASE_URL` names, dropping it afterwards; says so and skips
+/// when the variable is unset.
+pub async fn with_fresh_postgres<F, Fut>(label: &str, body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Ok(server) = std::env::var("BENCH_DATABASE_URL") else {
+        println!("postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres)");
+        return;
+    };
+    let name = format!("standing_bench_{label}_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+    let url = format!("{}/{name}", server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server));
+    body(url).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
+}
+
+/// (median, p99) in milliseconds.
+pub fn median_p99_ms(times: &mut [Duration]) -> (f64, f64) {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    (at(0.5), at(0.99))
+}
