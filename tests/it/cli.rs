@@ -1,18 +1,6 @@
 //! The `standing` binary as an operator runs it.
 
-use std::process::Command;
-
 use crate::helpers::*;
-
-fn standing(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_standing"));
-    cmd.env("DATABASE_URL", &db.url)
-        .env("STANDING_DATA_DIR", db.dir.join("var"))
-        .env("STANDING_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-        .env_remove("STANDING_DATABASE_URL")
-        .env("STANDING_LOG", "warn");
-    cmd
-}
 
 #[tokio::test]
 async fn import_command_names_the_bad_line_and_leaves_the_database_as_it_was() {

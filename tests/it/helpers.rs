@@ -95,6 +95,20 @@ fn replace_database(server: &str, name: &str) -> String {
     }
 }
 
+/// The `standing` binary on this test's database, with a fixed master key
+/// and none of the caller's `STANDING_*` settings leaking in.
+pub fn standing(db: &TestDb) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_standing"));
+    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("STANDING_")) {
+        cmd.env_remove(name);
+    }
+    cmd.env("DATABASE_URL", &db.url)
+        .env("STANDING_DATA_DIR", db.dir.join("var"))
+        .env("STANDING_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .env("STANDING_LOG", "warn");
+    cmd
+}
+
 pub fn clock() -> SharedClock {
     Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()))
 }

@@ -2,7 +2,6 @@
 //! officer's tools judge it: pyHanko, poppler's pdfsig, qpdf, pdftotext.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{TimeZone, Utc};
 use standing::app::{demo_dir, load_demo_if_empty};
@@ -12,17 +11,6 @@ use standing::report::render::extract_report_json;
 
 use crate::helpers::*;
 use crate::tools;
-
-fn standing(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_standing"));
-    cmd.env("DATABASE_URL", &db.url)
-        .env("STANDING_DATA_DIR", db.dir.join("var"))
-        .env("STANDING_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-        .env_remove("STANDING_DATABASE_URL")
-        .env_remove("STANDING_REPORT_SIGNATURE_ALGORITHM")
-        .env("STANDING_LOG", "warn");
-    cmd
-}
 
 async fn demo_db() -> TestDb {
     let db = TestDb::new().await;

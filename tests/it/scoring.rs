@@ -6,8 +6,6 @@
 //! accounts"). A change to the scorecard, to `load_inputs` or to the demo
 //! profiles that moves any score fails here; update both together.
 
-use std::process::Command;
-
 use chrono::NaiveDate;
 use standing::app::{AppState, demo_dir, load_demo_if_empty};
 use standing::demo::{Band, DEMO_AS_OF, PROFILES};
@@ -121,19 +119,6 @@ async fn demo_accounts_score_as_documented_and_the_gate_is_strictly_above_750() 
     // An unknown account is an error naming it, not a score.
     let err = scoring::load::load_inputs(&state.store, "NOPE", as_of(), Currency::CAD).await.unwrap_err();
     assert!(matches!(err, scoring::load::LoadError::UnknownAccount(ref id) if id == "NOPE"), "{err}");
-}
-
-fn standing(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_standing"));
-    cmd.env("DATABASE_URL", &db.url)
-        .env("STANDING_DATA_DIR", db.dir.join("var"))
-        .env("STANDING_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-        .env_remove("STANDING_DATABASE_URL")
-        .env_remove("STANDING_CONFIG")
-        .env_remove("STANDING_SCORING_THRESHOLD")
-        .env_remove("STANDING_REPORT_AUTHORITY_CURRENCY")
-        .env("STANDING_LOG", "warn");
-    cmd
 }
 
 #[tokio::test]
