@@ -134,6 +134,11 @@ pub struct ReportSettings {
     /// `ed25519` (default; ISO 32002) or `ecdsa-p256` (for viewers that do
     /// not know EdDSA yet: poppler's pdfsig, Acrobat).
     pub signature_algorithm: KeyAlgorithm,
+    /// An operator-supplied signing certificate chain (PEM, leaf first) and
+    /// its PKCS#8 private key (PEM). Both or neither; when set they replace
+    /// the service's own root and key.
+    pub signing_chain: Option<PathBuf>,
+    pub signing_key: Option<PathBuf>,
 }
 
 impl Default for ReportSettings {
@@ -146,6 +151,8 @@ impl Default for ReportSettings {
             validity_days: 90,
             show_score: false,
             signature_algorithm: KeyAlgorithm::Ed25519,
+            signing_chain: None,
+            signing_key: None,
         }
     }
 }
@@ -252,6 +259,12 @@ impl Settings {
         if let Some(v) = get("STANDING_REPORT_SIGNATURE_ALGORITHM") {
             self.report.signature_algorithm = parse("STANDING_REPORT_SIGNATURE_ALGORITHM", &v)?;
         }
+        if let Some(v) = get("STANDING_REPORT_SIGNING_CHAIN") {
+            self.report.signing_chain = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("STANDING_REPORT_SIGNING_KEY") {
+            self.report.signing_key = Some(PathBuf::from(v));
+        }
         if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
             self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;
         }
@@ -265,6 +278,9 @@ impl Settings {
         }
         if self.import.batch_size == 0 || self.import.batch_size > 100_000 {
             bail!("import.batch_size must be between 1 and 100000");
+        }
+        if self.report.signing_chain.is_some() != self.report.signing_key.is_some() {
+            bail!("report.signing_chain and report.signing_key go together: set both or neither");
         }
         if !(1..=3650).contains(&self.report.validity_days) {
             bail!("report.validity_days must be between 1 and 3650");

@@ -45,9 +45,13 @@ pub fn key_dir(settings: &Settings) -> PathBuf {
     settings.data_dir.join("keys")
 }
 
-/// The service's signing key for the configured algorithm, created (with
-/// its root) on first use.
+/// The operator's signing chain and key when configured; otherwise the
+/// service's own key for the configured algorithm, created (with its root)
+/// on first use.
 pub fn load_signer(settings: &Settings, cipher: &FieldCipher, now: DateTime<Utc>) -> Result<Signer, KeyError> {
+    if let (Some(chain), Some(key)) = (&settings.report.signing_chain, &settings.report.signing_key) {
+        return Signer::from_operator(chain, key);
+    }
     let store = KeyStore::load_or_create(
         &key_dir(settings),
         settings.report.signature_algorithm,

@@ -45,6 +45,22 @@ async fn one_bad_line_in_the_middle_imports_nothing() {
     assert!(errors[0].1.contains("3 digits after the decimal point; CNY has 2"), "{}", errors[0].1);
     // Batches of 3 were already sent before line 5; all rolled back.
     assert_eq!(state.store.counts().await.unwrap(), TableCounts::default());
+    assert_transactions_index_exists(&db).await;
+}
+
+/// PostgreSQL drops the transactions index for a first load and rebuilds it
+/// before commit; a rollback must bring it back too.
+async fn assert_transactions_index_exists(db: &TestDb) {
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'transactions_account_posted'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(n, 1, "the transactions index is in place");
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
@@ -55,6 +71,7 @@ async fn importing_twice_changes_nothing() {
     let file = write_file(dir.path(), "data.jsonl", &valid_lines());
 
     let first = import(&state, std::slice::from_ref(&file)).await.unwrap();
+    assert_transactions_index_exists(&db).await;
     let counts = state.store.counts().await.unwrap();
     let account = state.store.account("A1001").await.unwrap().unwrap();
     let second = import(&state, &[file]).await.unwrap();

@@ -157,3 +157,41 @@ fn the_same_data_clock_and_key_give_the_golden_bytes() {
         golden.len()
     );
 }
+
+#[tokio::test]
+async fn an_operator_supplied_chain_and_key_sign_the_report() {
+    let db = demo_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The operator's own CA and signing key, as PEM files.
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let ca_key = KeyPair::ed25519_from_seed(&[9; 32]);
+    let ca = root_certificate(&ca_key, "Operator Trust Services", 11, at).unwrap();
+    let key = KeyPair::ed25519_from_seed(&[10; 32]);
+    let leaf = signing_certificate(&key, &ca_key, &ca, "Operator Trust Services", 12, at).unwrap();
+    let chain = dir.path().join("chain.pem");
+    let pem = |der: &[u8]| standing::keys::certificate_pem(der).unwrap();
+    std::fs::write(&chain, format!("{}{}", pem(&leaf), pem(&ca))).unwrap();
+    let key_file = dir.path().join("key.pem");
+    let key_pem =
+        der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, key.to_pkcs8_der().unwrap().as_slice())
+            .unwrap();
+    std::fs::write(&key_file, key_pem).unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, pem(&ca)).unwrap();
+    let pdf = dir.path().join("report.pdf");
+
+    let out = standing(&db)
+        .env("STANDING_REPORT_SIGNING_CHAIN", &chain)
+        .env("STANDING_REPORT_SIGNING_KEY", &key_file)
+        .args(["report", "A1001", "--as-of", "2026-11-21", "--out"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!db.dir.join("var/keys/root.pem").exists(), "the service made no root of its own");
+    if let Some(v) = tools::pyhanko_validate(&pdf, &ca_file) {
+        assert!(v.text.contains("The signer's certificate is trusted."), "{}", v.text);
+        assert!(v.text.contains("The signature is cryptographically sound."), "{}", v.text);
+    }
+}
