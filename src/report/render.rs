@@ -10,10 +10,14 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
+use lopdf::{Document, Object};
 use printpdf::{
     Color, FontId, Line, LinePoint, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, TextMatrix, WindingOrder,
+};
+use printpdf_lopdf::{
+    Dictionary as PDictionary, Document as PDocument, Object as PObject, Stream as PStream,
+    StringFormat as PStringFormat,
 };
 use sha2::{Digest, Sha256};
 
@@ -355,6 +359,67 @@ impl<'f> Layout<'f> {
     }
 }
 
+/// Drops state changes that change nothing: text runs that follow each other
+/// share one `BT … ET`, and a font, colour or line width already in effect is
+/// not set again. Every run still places itself with an absolute `Tm`, so
+/// the page looks the same with fewer operators to write and compress.
+fn compact(ops: Vec<Op>) -> Vec<Op> {
+    let mut out: Vec<Op> = Vec::with_capacity(ops.len());
+    let mut font: Option<(FontId, Pt)> = None;
+    let mut fill: Option<Color> = None;
+    let mut stroke: Option<Color> = None;
+    let mut width: Option<Pt> = None;
+    for op in ops {
+        match &op {
+            Op::StartTextSection if matches!(out.last(), Some(Op::EndTextSection)) => {
+                out.pop();
+                continue;
+            }
+            Op::SetFont { font: PdfFontHandle::External(id), size } => {
+                let key = (id.clone(), *size);
+                if font.as_ref() == Some(&key) {
+                    continue;
+                }
+                font = Some(key);
+            }
+            Op::SetFont { .. } => font = None,
+            Op::SetFillColor { col } => {
+                if fill.as_ref() == Some(col) {
+                    continue;
+                }
+                fill = Some(col.clone());
+            }
+            Op::SetOutlineColor { col } => {
+                if stroke.as_ref() == Some(col) {
+                    continue;
+                }
+                stroke = Some(col.clone());
+            }
+            Op::SetOutlineThickness { pt } => {
+                if width == Some(*pt) {
+                    continue;
+                }
+                width = Some(*pt);
+            }
+            Op::StartTextSection
+            | Op::EndTextSection
+            | Op::SetTextMatrix { .. }
+            | Op::ShowText { .. }
+            | Op::DrawPolygon { .. }
+            | Op::DrawLine { .. } => {}
+            // Anything else may change the state: forget what is known.
+            _ => {
+                font = None;
+                fill = None;
+                stroke = None;
+                width = None;
+            }
+        }
+        out.push(op);
+    }
+    out
+}
+
 /// One polygon of axis-aligned rectangles `(x, y_top, w, h)`, filled with
 /// the non-zero rule: one path, one fill operator.
 fn rects_polygon(rects: &[(f32, f32, f32, f32)]) -> Polygon {
@@ -514,10 +579,14 @@ pub fn render_pdf(data: &ReportData, fonts: &Fonts) -> Result<Vec<u8>, RenderErr
     let mut doc = PdfDocument::new(&format!("Proof of Financial Standing {}", data.report_number));
     doc.resources.fonts.map.insert(FontId(REGULAR_ID.to_owned()), PdfFont::new(fonts.regular.clone()));
     doc.resources.fonts.map.insert(FontId(BOLD_ID.to_owned()), PdfFont::new(fonts.bold.clone()));
-    let pages = l.pages.into_iter().map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), ops)).collect();
+    let pages =
+        l.pages.into_iter().map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), compact(ops))).collect();
     let mut warnings = Vec::new();
-    let raw = doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut warnings);
-    finish(&raw, data)
+    // printpdf's own `save` compresses every stream at level 9 and the result
+    // then had to be parsed again to be finished; its document is finished in
+    // place instead, and compressed once at a fast level.
+    let doc = doc.with_pages(pages).to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    finish(doc, data)
 }
 
 fn first_page(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
@@ -892,24 +961,55 @@ fn decorate(l: &mut Layout<'_>, d: &ReportData) {
 // ---------------------------------------------------------------------------
 // Post-processing: metadata, id, attachment
 
-fn text_string(s: &str) -> Object {
+fn text_string(s: &str) -> PObject {
     if s.is_ascii() {
-        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+        PObject::String(s.as_bytes().to_vec(), PStringFormat::Literal)
     } else {
         let mut bytes = vec![0xFE, 0xFF];
         for unit in s.encode_utf16() {
             bytes.extend_from_slice(&unit.to_be_bytes());
         }
-        Object::String(bytes, StringFormat::Hexadecimal)
+        PObject::String(bytes, PStringFormat::Hexadecimal)
     }
 }
 
-fn finish(raw: &[u8], data: &ReportData) -> Result<Vec<u8>, RenderError> {
-    let mut doc = Document::load_mem(raw).map_err(pdf_error)?;
-    let date = Object::String(data.issued_at.format("D:%Y%m%d%H%M%SZ").to_string().into_bytes(), StringFormat::Literal);
+/// zlib (zlib-rs) at a fast level, `level` 1 or 2: several times faster than
+/// printpdf's level 9. Page contents shrink by a third from level 1 to 2 for
+/// little time; font programs gain less and stay at level 1.
+fn deflate(bytes: &[u8], level: u32) -> Result<Vec<u8>, RenderError> {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::new(level));
+    encoder.write_all(bytes).map_err(pdf_error)?;
+    encoder.finish().map_err(pdf_error)
+}
+
+/// Compresses every stream that has no filter yet (page contents, font
+/// programs, ToUnicode maps), as printpdf's `save` would.
+fn compress_streams(doc: &mut PDocument) -> Result<(), RenderError> {
+    for object in doc.objects.values_mut() {
+        if let PObject::Stream(stream) = object
+            && stream.allows_compression
+            && !stream.dict.has(b"Filter")
+        {
+            let level = if stream.dict.has(b"Length1") { 1 } else { 2 };
+            let compressed = deflate(&stream.content, level)?;
+            if compressed.len() + 19 < stream.content.len() {
+                stream.dict.set("Filter", PObject::Name(b"FlateDecode".to_vec()));
+                stream.set_content(compressed);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish(mut doc: PDocument, data: &ReportData) -> Result<Vec<u8>, RenderError> {
+    compress_streams(&mut doc)?;
+    let date =
+        PObject::String(data.issued_at.format("D:%Y%m%d%H%M%SZ").to_string().into_bytes(), PStringFormat::Literal);
     let title = format!("Proof of Financial Standing {}", data.report_number);
 
-    let mut info = Dictionary::new();
+    let mut info = PDictionary::new();
     info.set("Title", text_string(&title));
     info.set("Author", text_string(&data.issuer.name));
     info.set("Subject", text_string(&format!("Proof of financial standing for {}", data.authority.code)));
@@ -917,54 +1017,54 @@ fn finish(raw: &[u8], data: &ReportData) -> Result<Vec<u8>, RenderError> {
     info.set("Producer", text_string(&data.issuer.name));
     info.set("CreationDate", date.clone());
     info.set("ModDate", date.clone());
-    let info_id = doc.add_object(info);
-    if let Ok(Object::Reference(old)) = doc.trailer.get(b"Info") {
+    if let Ok(PObject::Reference(old)) = doc.trailer.get(b"Info") {
         let old = *old;
         doc.objects.remove(&old);
     }
-    doc.trailer.set("Info", Object::Reference(info_id));
+    let info_id = doc.add_object(info);
+    doc.trailer.set("Info", PObject::Reference(info_id));
 
     // A fixed id from the report number.
     let digest = Sha256::digest(format!("standing report {}", data.report_number).as_bytes());
-    let id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);
-    doc.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+    let id = PObject::String(digest[..16].to_vec(), PStringFormat::Hexadecimal);
+    doc.trailer.set("ID", PObject::Array(vec![id.clone(), id]));
 
     // report.json as an embedded file.
     let json = serde_json::to_vec_pretty(data)?;
-    let mut params = Dictionary::new();
-    params.set("Size", Object::Integer(json.len() as i64));
+    let mut params = PDictionary::new();
+    params.set("Size", PObject::Integer(json.len() as i64));
     params.set("ModDate", date.clone());
     params.set("CreationDate", date);
-    let mut ef_dict = Dictionary::new();
-    ef_dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
-    ef_dict.set("Subtype", Object::Name(b"application/json".to_vec()));
-    ef_dict.set("Params", Object::Dictionary(params));
-    let mut stream = Stream::new(ef_dict, json);
-    stream.compress().map_err(pdf_error)?;
+    let mut ef_dict = PDictionary::new();
+    ef_dict.set("Type", PObject::Name(b"EmbeddedFile".to_vec()));
+    ef_dict.set("Subtype", PObject::Name(b"application/json".to_vec()));
+    ef_dict.set("Params", PObject::Dictionary(params));
+    ef_dict.set("Filter", PObject::Name(b"FlateDecode".to_vec()));
+    let stream = PStream::new(ef_dict, deflate(&json, 2)?).with_compression(false);
     let stream_id = doc.add_object(stream);
-    let mut ef = Dictionary::new();
-    ef.set("F", Object::Reference(stream_id));
-    ef.set("UF", Object::Reference(stream_id));
-    let mut spec = Dictionary::new();
-    spec.set("Type", Object::Name(b"Filespec".to_vec()));
+    let mut ef = PDictionary::new();
+    ef.set("F", PObject::Reference(stream_id));
+    ef.set("UF", PObject::Reference(stream_id));
+    let mut spec = PDictionary::new();
+    spec.set("Type", PObject::Name(b"Filespec".to_vec()));
     spec.set("F", text_string(REPORT_JSON_NAME));
     spec.set("UF", text_string(REPORT_JSON_NAME));
     spec.set("Desc", text_string(&format!("The attested report data ({})", data.format)));
-    spec.set("AFRelationship", Object::Name(b"Data".to_vec()));
-    spec.set("EF", Object::Dictionary(ef));
+    spec.set("AFRelationship", PObject::Name(b"Data".to_vec()));
+    spec.set("EF", PObject::Dictionary(ef));
     let spec_id = doc.add_object(spec);
 
-    let root = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(pdf_error)?;
-    let catalog = doc.get_object_mut(root).and_then(Object::as_dict_mut).map_err(pdf_error)?;
-    let mut embedded = Dictionary::new();
-    embedded.set("Names", Object::Array(vec![text_string(REPORT_JSON_NAME), Object::Reference(spec_id)]));
-    let mut names = Dictionary::new();
-    names.set("EmbeddedFiles", Object::Dictionary(embedded));
-    catalog.set("Names", Object::Dictionary(names));
-    catalog.set("AF", Object::Array(vec![Object::Reference(spec_id)]));
+    let root = doc.trailer.get(b"Root").and_then(PObject::as_reference).map_err(pdf_error)?;
+    let catalog = doc.get_object_mut(root).and_then(PObject::as_dict_mut).map_err(pdf_error)?;
+    let mut embedded = PDictionary::new();
+    embedded.set("Names", PObject::Array(vec![text_string(REPORT_JSON_NAME), PObject::Reference(spec_id)]));
+    let mut names = PDictionary::new();
+    names.set("EmbeddedFiles", PObject::Dictionary(embedded));
+    catalog.set("Names", PObject::Dictionary(names));
+    catalog.set("AF", PObject::Array(vec![PObject::Reference(spec_id)]));
     catalog.remove(b"PageMode");
 
-    let mut out = Vec::with_capacity(raw.len() + 8192);
+    let mut out = Vec::with_capacity(96 * 1024);
     doc.save_to(&mut out).map_err(pdf_error)?;
     Ok(out)
 }
