@@ -8,6 +8,7 @@
 //! with bound parameters (never string-formatted values).
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 use chrono::{DateTime, NaiveDate, Utc};

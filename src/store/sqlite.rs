@@ -12,8 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool, Transaction as DbTx};
 
+use super::rows;
 use super::{
-    AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts, decode,
+    AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts,
 };
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
@@ -26,12 +27,6 @@ const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.format(TIMESTAMP_FORMAT).to_string()
-}
-
-fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
 }
 
 #[derive(Debug, Clone)]
@@ -122,23 +117,7 @@ impl Backend for SqliteStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(AccountRow {
-                id: r.try_get("id")?,
-                full_name: r.try_get("full_name")?,
-                date_of_birth: r.try_get("date_of_birth")?,
-                nationality: r.try_get("nationality")?,
-                passport_sealed: r.try_get("passport_sealed")?,
-                passport_index: r.try_get("passport_index")?,
-                passport_country: r.try_get("passport_country")?,
-                phone: r.try_get("phone")?,
-                email: r.try_get("email")?,
-                opened_on: r.try_get("opened_on")?,
-                phone_since: r.try_get("phone_since")?,
-                address_since: r.try_get("address_since")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::account).transpose()
     }
 
     async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>> {
@@ -151,20 +130,7 @@ impl Backend for SqliteStore {
         .bind(timestamp(to))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let currency: String = r.try_get("currency")?;
-                let posted_at: String = r.try_get("posted_at")?;
-                Ok(Transaction {
-                    id: decode::id(r.try_get("id")?)?,
-                    account: decode::id(r.try_get("account_id")?)?,
-                    posted_at: parse_timestamp(&posted_at)?,
-                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
-                    category: r.try_get("category")?,
-                    merchant: r.try_get("merchant")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::transaction).collect()
     }
 
     async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
@@ -183,18 +149,7 @@ impl Backend for SqliteStore {
         .bind(timestamp(to))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MonthlyFlow {
-                    month: decode::month(r.try_get("month")?)?,
-                    currency: decode::currency(r.try_get("currency")?)?,
-                    spending: r.try_get("spending")?,
-                    spending_count: r.try_get("spending_count")?,
-                    income: r.try_get("income")?,
-                    income_count: r.try_get("income_count")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::monthly_flow).collect()
     }
 
     async fn category_spending(
@@ -214,16 +169,7 @@ impl Backend for SqliteStore {
         .bind(timestamp(to))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CategorySpending {
-                    month: decode::month(r.try_get("month")?)?,
-                    category: r.try_get("category")?,
-                    currency: decode::currency(r.try_get("currency")?)?,
-                    spending: r.try_get("spending")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::category_spending).collect()
     }
 
     async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
@@ -236,7 +182,7 @@ impl Backend for SqliteStore {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(balance_row).collect()
+        rows.iter().map(rows::balance).collect()
     }
 
     async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
@@ -249,7 +195,7 @@ impl Backend for SqliteStore {
         .bind(date)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(balance_row).transpose()
+        row.as_ref().map(rows::balance).transpose()
     }
 
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
@@ -262,20 +208,7 @@ impl Backend for SqliteStore {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let currency: String = r.try_get("currency")?;
-                Ok(Bill {
-                    id: decode::id(r.try_get("id")?)?,
-                    account: decode::id(r.try_get("account_id")?)?,
-                    biller: r.try_get("biller")?,
-                    kind: r.try_get("kind")?,
-                    due_on: r.try_get("due_on")?,
-                    amount: decode::money(r.try_get("amount_minor")?, &currency)?,
-                    paid_on: r.try_get("paid_on")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::bill).collect()
     }
 
     async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>> {
@@ -288,16 +221,7 @@ impl Backend for SqliteStore {
         .bind(date)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(FxRate {
-                base: decode::currency(r.try_get("base")?)?,
-                quote: decode::currency(r.try_get("quote")?)?,
-                date: r.try_get("date")?,
-                rate: decode::rate(r.try_get("rate")?)?,
-                source: r.try_get("source")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::fx_rate).transpose()
     }
 }
 
@@ -482,15 +406,4 @@ impl ImportWriter for SqliteImport {
         self.0.commit().await?;
         Ok(())
     }
-}
-
-fn balance_row(r: &sqlx::sqlite::SqliteRow) -> Result<BalancePoint> {
-    let currency: String = r.try_get("currency")?;
-    Ok(BalancePoint {
-        account: decode::id(r.try_get("account_id")?)?,
-        holding: decode::id(r.try_get("holding")?)?,
-        kind: decode::kind(r.try_get("kind")?)?,
-        date: r.try_get("date")?,
-        amount: decode::money(r.try_get("amount_minor")?, &currency)?,
-    })
 }

@@ -1,0 +1,145 @@
+//! Rows back into records, once for both backends.
+//!
+//! [`StoreRow`] is the little each backend must say about its column types
+//! (SQLite keeps timestamps as text, PostgreSQL as `timestamptz`); the
+//! record builders below are written once against it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row;
+
+use super::{AccountRow, CategorySpending, MonthlyFlow, Result, StoreError, decode};
+use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+
+/// Typed column access shared by `SqliteRow` and `PgRow`.
+pub(crate) trait StoreRow {
+    fn text(&self, column: &str) -> Result<String>;
+    fn optional_text(&self, column: &str) -> Result<Option<String>>;
+    fn int(&self, column: &str) -> Result<i64>;
+    fn bytes(&self, column: &str) -> Result<Vec<u8>>;
+    fn date(&self, column: &str) -> Result<NaiveDate>;
+    fn optional_date(&self, column: &str) -> Result<Option<NaiveDate>>;
+    fn timestamp(&self, column: &str) -> Result<DateTime<Utc>>;
+}
+
+macro_rules! plain_columns {
+    () => {
+        fn text(&self, column: &str) -> Result<String> {
+            Ok(self.try_get(column)?)
+        }
+        fn optional_text(&self, column: &str) -> Result<Option<String>> {
+            Ok(self.try_get(column)?)
+        }
+        fn int(&self, column: &str) -> Result<i64> {
+            Ok(self.try_get(column)?)
+        }
+        fn bytes(&self, column: &str) -> Result<Vec<u8>> {
+            Ok(self.try_get(column)?)
+        }
+        fn date(&self, column: &str) -> Result<NaiveDate> {
+            Ok(self.try_get(column)?)
+        }
+        fn optional_date(&self, column: &str) -> Result<Option<NaiveDate>> {
+            Ok(self.try_get(column)?)
+        }
+    };
+}
+
+impl StoreRow for sqlx::sqlite::SqliteRow {
+    plain_columns!();
+
+    /// Stored as fixed-width RFC 3339 text (see `sqlite.rs`).
+    fn timestamp(&self, column: &str) -> Result<DateTime<Utc>> {
+        let s: String = self.try_get(column)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
+    }
+}
+
+impl StoreRow for sqlx::postgres::PgRow {
+    plain_columns!();
+
+    fn timestamp(&self, column: &str) -> Result<DateTime<Utc>> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+pub(crate) fn account(r: &impl StoreRow) -> Result<AccountRow> {
+    Ok(AccountRow {
+        id: r.text("id")?,
+        full_name: r.text("full_name")?,
+        date_of_birth: r.date("date_of_birth")?,
+        nationality: r.text("nationality")?,
+        passport_sealed: r.bytes("passport_sealed")?,
+        passport_index: r.bytes("passport_index")?,
+        passport_country: r.text("passport_country")?,
+        phone: r.text("phone")?,
+        email: r.text("email")?,
+        opened_on: r.date("opened_on")?,
+        phone_since: r.date("phone_since")?,
+        address_since: r.date("address_since")?,
+    })
+}
+
+pub(crate) fn transaction(r: &impl StoreRow) -> Result<Transaction> {
+    Ok(Transaction {
+        id: decode::id(&r.text("id")?)?,
+        account: decode::id(&r.text("account_id")?)?,
+        posted_at: r.timestamp("posted_at")?,
+        amount: decode::money(r.int("amount_minor")?, &r.text("currency")?)?,
+        category: r.text("category")?,
+        merchant: r.optional_text("merchant")?,
+    })
+}
+
+pub(crate) fn monthly_flow(r: &impl StoreRow) -> Result<MonthlyFlow> {
+    Ok(MonthlyFlow {
+        month: decode::month(&r.text("month")?)?,
+        currency: decode::currency(&r.text("currency")?)?,
+        spending: r.int("spending")?,
+        spending_count: r.int("spending_count")?,
+        income: r.int("income")?,
+        income_count: r.int("income_count")?,
+    })
+}
+
+pub(crate) fn category_spending(r: &impl StoreRow) -> Result<CategorySpending> {
+    Ok(CategorySpending {
+        month: decode::month(&r.text("month")?)?,
+        category: r.text("category")?,
+        currency: decode::currency(&r.text("currency")?)?,
+        spending: r.int("spending")?,
+    })
+}
+
+pub(crate) fn balance(r: &impl StoreRow) -> Result<BalancePoint> {
+    Ok(BalancePoint {
+        account: decode::id(&r.text("account_id")?)?,
+        holding: decode::id(&r.text("holding")?)?,
+        kind: decode::kind(&r.text("kind")?)?,
+        date: r.date("date")?,
+        amount: decode::money(r.int("amount_minor")?, &r.text("currency")?)?,
+    })
+}
+
+pub(crate) fn bill(r: &impl StoreRow) -> Result<Bill> {
+    Ok(Bill {
+        id: decode::id(&r.text("id")?)?,
+        account: decode::id(&r.text("account_id")?)?,
+        biller: r.text("biller")?,
+        kind: r.text("kind")?,
+        due_on: r.date("due_on")?,
+        amount: decode::money(r.int("amount_minor")?, &r.text("currency")?)?,
+        paid_on: r.optional_date("paid_on")?,
+    })
+}
+
+pub(crate) fn fx_rate(r: &impl StoreRow) -> Result<FxRate> {
+    Ok(FxRate {
+        base: decode::currency(&r.text("base")?)?,
+        quote: decode::currency(&r.text("quote")?)?,
+        date: r.date("date")?,
+        rate: decode::rate(&r.text("rate")?)?,
+        source: r.text("source")?,
+    })
+}
