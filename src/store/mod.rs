@@ -80,6 +80,11 @@ pub struct CategorySpending {
 /// without being earned or spent. The SQL in both backends names them too.
 pub const TRANSFER_CATEGORIES: [&str; 2] = ["transfer_in", "transfer_out"];
 
+/// The same query on both backends; read back by [`rows::table_counts`].
+const COUNTS_SQL: &str = "SELECT (SELECT count(*) FROM accounts) AS accounts, \
+     (SELECT count(*) FROM transactions) AS transactions, (SELECT count(*) FROM balances) AS balances, \
+     (SELECT count(*) FROM bills) AS bills, (SELECT count(*) FROM fx_rates) AS fx_rates";
+
 /// How many rows each table holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TableCounts {

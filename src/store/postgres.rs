@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Row, Transaction as DbTx};
+use sqlx::{Postgres, Transaction as DbTx};
 
-use super::rows;
 use super::{AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, TableCounts};
+use super::{COUNTS_SQL, rows};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -63,19 +63,8 @@ impl Backend for PgStore {
     }
 
     async fn counts(&self) -> Result<TableCounts> {
-        let row = sqlx::query(
-            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transactions), \
-             (SELECT count(*) FROM balances), (SELECT count(*) FROM bills), (SELECT count(*) FROM fx_rates)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(TableCounts {
-            accounts: row.try_get(0)?,
-            transactions: row.try_get(1)?,
-            balances: row.try_get(2)?,
-            bills: row.try_get(3)?,
-            fx_rates: row.try_get(4)?,
-        })
+        let row = sqlx::query(COUNTS_SQL).fetch_one(&self.pool).await?;
+        rows::table_counts(&row)
     }
 
     async fn begin_import(&self) -> Result<ImportTx> {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{AccountRow, CategorySpending, MonthlyFlow, Result, StoreError, decode};
+use super::{AccountRow, CategorySpending, MonthlyFlow, Result, StoreError, TableCounts, decode};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 /// Typed column access shared by `SqliteRow` and `PgRow`.
@@ -141,5 +141,15 @@ pub(crate) fn fx_rate(r: &impl StoreRow) -> Result<FxRate> {
         date: r.date("date")?,
         rate: decode::rate(&r.text("rate")?)?,
         source: r.text("source")?,
+    })
+}
+
+pub(crate) fn table_counts(r: &impl StoreRow) -> Result<TableCounts> {
+    Ok(TableCounts {
+        accounts: r.int("accounts")?,
+        transactions: r.int("transactions")?,
+        balances: r.int("balances")?,
+        bills: r.int("bills")?,
+        fx_rates: r.int("fx_rates")?,
     })
 }

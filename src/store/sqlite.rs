@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool, Transaction as DbTx};
+use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction as DbTx};
 
-use super::rows;
 use super::{
     AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts,
 };
+use super::{COUNTS_SQL, rows};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -89,19 +89,8 @@ impl Backend for SqliteStore {
     }
 
     async fn counts(&self) -> Result<TableCounts> {
-        let row = sqlx::query(
-            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transactions), \
-             (SELECT count(*) FROM balances), (SELECT count(*) FROM bills), (SELECT count(*) FROM fx_rates)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(TableCounts {
-            accounts: row.try_get(0)?,
-            transactions: row.try_get(1)?,
-            balances: row.try_get(2)?,
-            bills: row.try_get(3)?,
-            fx_rates: row.try_get(4)?,
-        })
+        let row = sqlx::query(COUNTS_SQL).fetch_one(&self.pool).await?;
+        rows::table_counts(&row)
     }
 
     async fn begin_import(&self) -> Result<ImportTx> {
