@@ -6,6 +6,9 @@
 //! and record) so a value copied to another row does not decrypt. Equality
 //! lookups use a blind index: HMAC-SHA256 of the value under a second derived
 //! key, so the database never holds a searchable plain passport number.
+//! Short secrets that are only ever checked, never looked up (report
+//! verification codes), are kept as an HMAC under a third derived key: a
+//! plain hash of a 40-bit code could be reversed by trying every code.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,6 +21,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::config::Settings;
@@ -116,6 +120,7 @@ impl MasterKey {
         FieldCipher {
             key: self.derive("standing/field-encryption/v1"),
             index_key: self.derive("standing/blind-index/v1"),
+            secret_key: self.derive("standing/secret-digest/v1"),
         }
     }
 }
@@ -137,6 +142,7 @@ fn check_private(path: &Path) -> anyhow::Result<()> {
 pub struct FieldCipher {
     key: Zeroizing<[u8; 32]>,
     index_key: Zeroizing<[u8; 32]>,
+    secret_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for FieldCipher {
@@ -184,6 +190,26 @@ impl FieldCipher {
         }
         out
     }
+
+    /// HMAC-SHA256 of a short secret bound to `context` (e.g. the report
+    /// number it belongs to), under a key used for nothing else: the stored
+    /// form of a secret that is checked but never looked up.
+    pub fn secret_digest(&self, context: &str, secret: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if let Ok(mut mac) = HmacSha256::new_from_slice(self.secret_key.as_ref()) {
+            mac.update(context.as_bytes());
+            mac.update(&[0]);
+            mac.update(secret.as_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        out
+    }
+
+    /// Whether `secret` is the one whose [`secret_digest`](Self::secret_digest)
+    /// is `stored`, compared in constant time.
+    pub fn secret_matches(&self, context: &str, secret: &str, stored: &[u8]) -> bool {
+        self.secret_digest(context, secret).as_slice().ct_eq(stored).into()
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +240,18 @@ mod tests {
         assert_eq!(a, cipher().blind_index("passport", "E12345678"));
         assert_ne!(a, cipher().blind_index("passport", "E12345679"));
         assert_ne!(a, MasterKey::from_bytes([8; 32]).field_cipher().blind_index("passport", "E12345678"));
+    }
+
+    #[test]
+    fn secret_digest_is_keyed_bound_and_apart_from_the_blind_index() {
+        let c = cipher();
+        let d = c.secret_digest("reports.code:SR-1", "Q7RMK2XP");
+        assert!(c.secret_matches("reports.code:SR-1", "Q7RMK2XP", &d));
+        assert!(!c.secret_matches("reports.code:SR-2", "Q7RMK2XP", &d));
+        assert!(!c.secret_matches("reports.code:SR-1", "Q7RMK2XQ", &d));
+        assert!(!c.secret_matches("reports.code:SR-1", "Q7RMK2XP", &d[..31]));
+        assert_ne!(d, c.blind_index("reports.code:SR-1", "Q7RMK2XP"));
+        assert_ne!(d, MasterKey::from_bytes([8; 32]).field_cipher().secret_digest("reports.code:SR-1", "Q7RMK2XP"));
     }
 
     #[test]

@@ -5,10 +5,13 @@
 //! - [`render`]: the PDF itself (printpdf, embedded fonts, QR code).
 //! - [`sign`]: the PAdES signature, added as an incremental update.
 //! - [`issue`]: the whole pipeline, from account to signed bytes.
+//! - [`registry`]: every issued report, its state (valid, revoked,
+//!   superseded), its sealed JSON and PDF; revoke and reissue.
 
 pub mod build;
 pub mod data;
 pub mod issue;
+pub mod registry;
 pub mod render;
 pub mod sample;
 pub mod sign;

@@ -7,6 +7,16 @@
 //! whichever backend the database URL names. Queries are built at run time
 //! with bound parameters (never string-formatted values).
 
+/// The registry's columns that [`rows::report`] reads (the sealed PDF aside:
+/// it is read only when asked for). A macro so both backends can `concat!`
+/// it into `'static` SQL.
+macro_rules! report_columns {
+    () => {
+        "report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, key_id, status, \
+         revoked_at, revoked_reason, superseded_by, superseded_at, supersede_reason, report_json_sealed"
+    };
+}
+
 mod postgres;
 mod rows;
 mod sqlite;
@@ -95,6 +105,44 @@ pub struct TableCounts {
     pub fx_rates: i64,
 }
 
+/// An issued report as the registry stores it, without its sealed PDF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// `SR-XXXX-XXXX-XXXX`.
+    pub report_number: String,
+    /// HMAC-SHA256 of the verification code (see `crypto::FieldCipher::secret_digest`).
+    pub code_hash: Vec<u8>,
+    pub account_id: String,
+    pub as_of: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    pub pdf_sha256: Vec<u8>,
+    pub key_id: String,
+    /// `valid`, `revoked` or `superseded`.
+    pub status: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+    pub superseded_by: Option<String>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub supersede_reason: Option<String>,
+    pub report_json_sealed: Vec<u8>,
+}
+
+/// A report to record; it starts `valid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReport {
+    pub report_number: String,
+    pub code_hash: Vec<u8>,
+    pub account_id: String,
+    pub as_of: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    pub pdf_sha256: Vec<u8>,
+    pub key_id: String,
+    pub report_json_sealed: Vec<u8>,
+    pub pdf_sealed: Vec<u8>,
+}
+
 /// The storage contract both backends implement. The rest of the crate uses
 /// [`Store`], which forwards to the backend in use.
 pub(crate) trait Backend {
@@ -125,6 +173,23 @@ pub(crate) trait Backend {
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>>;
     /// The latest rate from `base` to `quote` published on or before `date`.
     async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>>;
+
+    // The registry of issued reports.
+    async fn insert_report(&self, report: &NewReport) -> Result<()>;
+    async fn report(&self, number: &str) -> Result<Option<ReportRow>>;
+    /// Only the stored code hash: the first step of a check by number and
+    /// code, the same small query whether or not the number exists.
+    async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>>;
+    async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
+    /// Marks a `valid` report revoked; false (and nothing changed) when no
+    /// valid report has this number.
+    async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// In one transaction: records `new` and marks `old` superseded by it,
+    /// guarded by `status = 'valid'` so that of two racing reissues only one
+    /// wins. False (and nothing written) when `old` is not valid.
+    async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// The latest reports first, of one account or of all.
+    async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>>;
 }
 
 /// Writes of one import, all inside one database transaction: nothing is
@@ -273,6 +338,36 @@ impl Store {
 
     pub async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>> {
         dispatch!(self, b => b.fx_rate_on_or_before(base, quote, date).await)
+    }
+
+    pub async fn insert_report(&self, report: &NewReport) -> Result<()> {
+        dispatch!(self, b => b.insert_report(report).await)
+    }
+
+    pub async fn report(&self, number: &str) -> Result<Option<ReportRow>> {
+        dispatch!(self, b => b.report(number).await)
+    }
+
+    pub async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        dispatch!(self, b => b.report_code_hash(number).await)
+    }
+
+    pub async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        dispatch!(self, b => b.report_pdf_sealed(number).await)
+    }
+
+    /// See [`Backend::revoke_report`].
+    pub async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+        dispatch!(self, b => b.revoke_report(number, reason, at).await)
+    }
+
+    /// See [`Backend::supersede_report`].
+    pub async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+        dispatch!(self, b => b.supersede_report(old, new, reason, at).await)
+    }
+
+    pub async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>> {
+        dispatch!(self, b => b.reports(account, limit).await)
     }
 
     /// Closes the pool, waiting for connections to finish.

@@ -10,7 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction as DbTx};
 
-use super::{AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, TableCounts};
+use super::{
+    AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, NewReport, ReportRow, Result,
+    TableCounts,
+};
 use super::{COUNTS_SQL, rows};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
@@ -196,6 +199,102 @@ impl Backend for PgStore {
         .await?;
         row.as_ref().map(rows::fx_rate).transpose()
     }
+
+    async fn insert_report(&self, report: &NewReport) -> Result<()> {
+        insert_report_query(report).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn report(&self, number: &str) -> Result<Option<ReportRow>> {
+        let row = sqlx::query(concat!("SELECT ", report_columns!(), " FROM reports WHERE report_number = $1"))
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::report).transpose()
+    }
+
+    async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let hash = sqlx::query_scalar("SELECT code_hash FROM reports WHERE report_number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(hash)
+    }
+
+    async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let pdf = sqlx::query_scalar("SELECT pdf_sealed FROM reports WHERE report_number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(pdf)
+    }
+
+    async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE reports SET status = 'revoked', revoked_at = $1, revoked_reason = $2 \
+             WHERE report_number = $3 AND status = 'valid'",
+        )
+        .bind(at)
+        .bind(reason)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        insert_report_query(new).execute(&mut *tx).await?;
+        // A racing reissue blocks on the row lock here; once the first
+        // commits, PostgreSQL re-reads the row, the guard no longer holds and
+        // nothing is updated.
+        let done = sqlx::query(
+            "UPDATE reports SET status = 'superseded', superseded_by = $1, superseded_at = $2, supersede_reason = $3 \
+             WHERE report_number = $4 AND status = 'valid'",
+        )
+        .bind(&new.report_number)
+        .bind(at)
+        .bind(reason)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            report_columns!(),
+            " FROM reports WHERE ($1::text IS NULL OR account_id = $1) ORDER BY issued_at DESC, report_number LIMIT $2"
+        ))
+        .bind(account)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::report).collect()
+    }
+}
+
+fn insert_report_query(r: &NewReport) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(
+        "INSERT INTO reports (report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, \
+             key_id, status, report_json_sealed, pdf_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'valid', $9, $10)",
+    )
+    .bind(r.report_number.as_str())
+    .bind(r.code_hash.as_slice())
+    .bind(r.account_id.as_str())
+    .bind(r.as_of)
+    .bind(r.issued_at)
+    .bind(r.valid_until)
+    .bind(r.pdf_sha256.as_slice())
+    .bind(r.key_id.as_str())
+    .bind(r.report_json_sealed.as_slice())
+    .bind(r.pdf_sealed.as_slice())
 }
 
 impl ImportWriter for PgImport {

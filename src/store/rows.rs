@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{AccountRow, CategorySpending, MonthlyFlow, Result, StoreError, TableCounts, decode};
+use super::{AccountRow, CategorySpending, MonthlyFlow, ReportRow, Result, StoreError, TableCounts, decode};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 /// Typed column access shared by `SqliteRow` and `PgRow`.
@@ -19,6 +19,7 @@ pub(crate) trait StoreRow {
     fn date(&self, column: &str) -> Result<NaiveDate>;
     fn optional_date(&self, column: &str) -> Result<Option<NaiveDate>>;
     fn timestamp(&self, column: &str) -> Result<DateTime<Utc>>;
+    fn optional_timestamp(&self, column: &str) -> Result<Option<DateTime<Utc>>>;
 }
 
 macro_rules! plain_columns {
@@ -50,16 +51,29 @@ impl StoreRow for sqlx::sqlite::SqliteRow {
     /// Stored as fixed-width RFC 3339 text (see `sqlite.rs`).
     fn timestamp(&self, column: &str) -> Result<DateTime<Utc>> {
         let s: String = self.try_get(column)?;
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
+        parse_timestamp(&s)
     }
+
+    fn optional_timestamp(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        let s: Option<String> = self.try_get(column)?;
+        s.as_deref().map(parse_timestamp).transpose()
+    }
+}
+
+fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
 }
 
 impl StoreRow for sqlx::postgres::PgRow {
     plain_columns!();
 
     fn timestamp(&self, column: &str) -> Result<DateTime<Utc>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn optional_timestamp(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
         Ok(self.try_get(column)?)
     }
 }
@@ -151,5 +165,25 @@ pub(crate) fn table_counts(r: &impl StoreRow) -> Result<TableCounts> {
         balances: r.int("balances")?,
         bills: r.int("bills")?,
         fx_rates: r.int("fx_rates")?,
+    })
+}
+
+pub(crate) fn report(r: &impl StoreRow) -> Result<ReportRow> {
+    Ok(ReportRow {
+        report_number: r.text("report_number")?,
+        code_hash: r.bytes("code_hash")?,
+        account_id: r.text("account_id")?,
+        as_of: r.date("as_of")?,
+        issued_at: r.timestamp("issued_at")?,
+        valid_until: r.date("valid_until")?,
+        pdf_sha256: r.bytes("pdf_sha256")?,
+        key_id: r.text("key_id")?,
+        status: r.text("status")?,
+        revoked_at: r.optional_timestamp("revoked_at")?,
+        revoked_reason: r.optional_text("revoked_reason")?,
+        superseded_by: r.optional_text("superseded_by")?,
+        superseded_at: r.optional_timestamp("superseded_at")?,
+        supersede_reason: r.optional_text("supersede_reason")?,
+        report_json_sealed: r.bytes("report_json_sealed")?,
     })
 }

@@ -13,7 +13,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction as DbTx};
 
 use super::{
-    AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, Result, StoreError, TableCounts,
+    AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, NewReport, ReportRow, Result,
+    StoreError, TableCounts,
 };
 use super::{COUNTS_SQL, rows};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
@@ -212,6 +213,101 @@ impl Backend for SqliteStore {
         .await?;
         row.as_ref().map(rows::fx_rate).transpose()
     }
+
+    async fn insert_report(&self, report: &NewReport) -> Result<()> {
+        insert_report_query(report).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn report(&self, number: &str) -> Result<Option<ReportRow>> {
+        let row = sqlx::query(concat!("SELECT ", report_columns!(), " FROM reports WHERE report_number = ?"))
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::report).transpose()
+    }
+
+    async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let hash = sqlx::query_scalar("SELECT code_hash FROM reports WHERE report_number = ?")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(hash)
+    }
+
+    async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let pdf = sqlx::query_scalar("SELECT pdf_sealed FROM reports WHERE report_number = ?")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(pdf)
+    }
+
+    async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE reports SET status = 'revoked', revoked_at = ?, revoked_reason = ? \
+             WHERE report_number = ? AND status = 'valid'",
+        )
+        .bind(timestamp(at))
+        .bind(reason)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+        // IMMEDIATE takes the write lock up front, so a racing reissue waits
+        // here and then finds the old report no longer valid.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        insert_report_query(new).execute(&mut *tx).await?;
+        let done = sqlx::query(
+            "UPDATE reports SET status = 'superseded', superseded_by = ?, superseded_at = ?, supersede_reason = ? \
+             WHERE report_number = ? AND status = 'valid'",
+        )
+        .bind(&new.report_number)
+        .bind(timestamp(at))
+        .bind(reason)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            report_columns!(),
+            " FROM reports WHERE (?1 IS NULL OR account_id = ?1) ORDER BY issued_at DESC, report_number LIMIT ?2"
+        ))
+        .bind(account)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::report).collect()
+    }
+}
+
+fn insert_report_query(r: &NewReport) -> SqliteQuery<'_> {
+    sqlx::query(
+        "INSERT INTO reports (report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, \
+             key_id, status, report_json_sealed, pdf_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?)",
+    )
+    .bind(r.report_number.as_str())
+    .bind(r.code_hash.as_slice())
+    .bind(r.account_id.as_str())
+    .bind(r.as_of)
+    .bind(timestamp(r.issued_at))
+    .bind(r.valid_until)
+    .bind(r.pdf_sha256.as_slice())
+    .bind(r.key_id.as_str())
+    .bind(r.report_json_sealed.as_slice())
+    .bind(r.pdf_sealed.as_slice())
 }
 
 type SqliteQuery<'a> = sqlx::query::Query<'a, Sqlite, sqlx::sqlite::SqliteArguments>;

@@ -1,0 +1,37 @@
+-- The registry of issued reports: one row per report, what a visa officer's
+-- check is answered from. Rows are never deleted; a report changes state
+-- once at most (valid -> revoked, or valid -> superseded).
+--
+-- The verification code is kept only as an HMAC-SHA256 under a key derived
+-- from the master key and bound to the report number. The report JSON holds
+-- the passport number and the PDF holds everything, so both are sealed
+-- (AES-256-GCM, associated data naming this table, the column and the
+-- number). Dates are ISO 8601 text, timestamps fixed-width RFC 3339 UTC text.
+
+CREATE TABLE reports (
+    -- SR-XXXX-XXXX-XXXX
+    report_number      TEXT PRIMARY KEY NOT NULL,
+    code_hash          BLOB NOT NULL CHECK (length(code_hash) = 32),
+    account_id         TEXT NOT NULL REFERENCES accounts (id),
+    as_of              TEXT NOT NULL,
+    issued_at          TEXT NOT NULL,
+    valid_until        TEXT NOT NULL,
+    pdf_sha256         BLOB NOT NULL CHECK (length(pdf_sha256) = 32),
+    key_id             TEXT NOT NULL,
+    status             TEXT NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'revoked', 'superseded')),
+    revoked_at         TEXT,
+    revoked_reason     TEXT,
+    superseded_by      TEXT REFERENCES reports (report_number),
+    superseded_at      TEXT,
+    supersede_reason   TEXT,
+    report_json_sealed BLOB NOT NULL,
+    pdf_sealed         BLOB NOT NULL,
+    -- A state's details exist exactly when the report is in that state.
+    CHECK ((status = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)),
+    CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL)),
+    CHECK ((status = 'superseded') = (superseded_by IS NOT NULL AND superseded_at IS NOT NULL
+                                      AND supersede_reason IS NOT NULL)),
+    CHECK ((superseded_by IS NULL) = (superseded_at IS NULL) AND (superseded_at IS NULL) = (supersede_reason IS NULL)),
+    CHECK (superseded_by IS NULL OR superseded_by <> report_number)
+);
+CREATE INDEX reports_account ON reports (account_id, issued_at);

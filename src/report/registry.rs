@@ -1,0 +1,474 @@
+//! The registry of issued reports: what a visa officer's check is answered
+//! from, and what operators revoke and reissue.
+//!
+//! Every report the service hands out is recorded here first (see
+//! [`Registry::record`]). The verification code is kept only as an HMAC
+//! bound to the report number ([`FieldCipher::secret_digest`]); the report
+//! JSON (which holds the passport number) and the PDF are sealed with
+//! AES-256-GCM, each bound to its report number, so a sealed value copied to
+//! another row does not open.
+//!
+//! A report changes state at most once: `valid` → `revoked`, or `valid` →
+//! `superseded` (by a reissue). Both changes are guarded by `status =
+//! 'valid'` in the database, so two operators racing cannot both win.
+//! `expired` is not stored: it follows from `valid_until` and the date.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::RngCore;
+use serde::Serialize;
+
+use super::issue::{IssueError, IssuedReport, issue_report};
+use crate::config::Settings;
+use crate::crypto::FieldCipher;
+use crate::domain::{ReportNumber, VerificationCode};
+use crate::keys::Signer;
+use crate::store::{NewReport, ReportRow, Store, StoreError};
+
+/// The longest revocation or reissue reason accepted, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// What happened to a report since it was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportState {
+    Valid,
+    Revoked { at: DateTime<Utc>, reason: String },
+    Superseded { by: String, at: DateTime<Utc>, reason: String },
+}
+
+impl ReportState {
+    /// The stored name: `valid`, `revoked` or `superseded`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReportState::Valid => "valid",
+            ReportState::Revoked { .. } => "revoked",
+            ReportState::Superseded { .. } => "superseded",
+        }
+    }
+}
+
+/// What an officer is told; `Expired` is computed from `valid_until` and today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    Revoked,
+    Superseded,
+    Expired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Revoked => "revoked",
+            Status::Superseded => "superseded",
+            Status::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An issued report as recorded, with its report JSON opened.
+#[derive(Clone, PartialEq)]
+pub struct RegisteredReport {
+    pub number: ReportNumber,
+    pub account_id: String,
+    pub as_of: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    pub pdf_sha256: [u8; 32],
+    pub key_id: String,
+    pub state: ReportState,
+    /// `report.json` as issued (it holds the passport number: never log it).
+    pub report: serde_json::Value,
+}
+
+/// Leaves out the report JSON, so a stray `{:?}` cannot put a passport
+/// number in a log.
+impl fmt::Debug for RegisteredReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisteredReport")
+            .field("number", &self.number)
+            .field("account_id", &self.account_id)
+            .field("as_of", &self.as_of)
+            .field("issued_at", &self.issued_at)
+            .field("valid_until", &self.valid_until)
+            .field("pdf_sha256", &hex::encode(self.pdf_sha256))
+            .field("key_id", &self.key_id)
+            .field("state", &self.state)
+            .field("report", &format_args!("[redacted]"))
+            .finish()
+    }
+}
+
+impl RegisteredReport {
+    /// Revoked or superseded whatever the date; otherwise expired once
+    /// `today` is past `valid_until` (the report is good through that day).
+    pub fn status(&self, today: NaiveDate) -> Status {
+        match self.state {
+            ReportState::Revoked { .. } => Status::Revoked,
+            ReportState::Superseded { .. } => Status::Superseded,
+            ReportState::Valid if today > self.valid_until => Status::Expired,
+            ReportState::Valid => Status::Valid,
+        }
+    }
+
+    /// The facts an officer compares with the applicant's documents, from
+    /// the report as issued; the passport number masked to its last three
+    /// characters.
+    pub fn key_facts(&self) -> KeyFacts {
+        let text = |pointer: &str| self.report.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        KeyFacts {
+            full_name: text("/applicant/full_name"),
+            passport_masked: mask_passport(&text("/applicant/passport_number")),
+            passport_country: text("/applicant/passport_country"),
+            issued_on: self.issued_at.date_naive(),
+            valid_until: self.valid_until,
+            total_assets: text("/assets/total/current/authority/text"),
+            average_monthly_spending: text("/spending/average_monthly/authority/text"),
+            on_time_bill_rate: text("/bills/on_time_rate"),
+            pdf_sha256: hex::encode(self.pdf_sha256),
+        }
+    }
+}
+
+/// `••••••123`: always six dots, so the mask does not tell the length.
+fn mask_passport(passport: &str) -> String {
+    let chars: Vec<char> = passport.chars().collect();
+    let shown: String = if chars.len() > 3 { chars[chars.len() - 3..].iter().collect() } else { String::new() };
+    format!("••••••{shown}")
+}
+
+/// What the verification page and API show beside the status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyFacts {
+    pub full_name: String,
+    /// `••••••123`: the last three characters only.
+    pub passport_masked: String,
+    pub passport_country: String,
+    pub issued_on: NaiveDate,
+    pub valid_until: NaiveDate,
+    /// In the authority's currency, as printed: `CAD 28,980.00`.
+    pub total_assets: String,
+    /// In the authority's currency, as printed.
+    pub average_monthly_spending: String,
+    /// `98.3%`, or `n/a` when no bill could be judged.
+    pub on_time_bill_rate: String,
+    /// Hex SHA-256 of the issued PDF.
+    pub pdf_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// No report has this number.
+    #[error("no report {0}")]
+    NotFound(String),
+    /// The report is not in a state that allows the action (409).
+    #[error("report {number} is {state}")]
+    WrongState { number: String, state: &'static str },
+    #[error("a reason is required")]
+    EmptyReason,
+    #[error("the reason is longer than {max} characters")]
+    ReasonTooLong { max: usize },
+    #[error("the reason contains control characters")]
+    ReasonHasControlCharacters,
+    /// What was to be recorded is not a report this service issues.
+    #[error("invalid report: {0}")]
+    Invalid(String),
+    #[error("registry storage failed")]
+    Store(#[from] StoreError),
+    /// A sealed value does not open under this key and report number.
+    #[error("a sealed report value does not open (wrong master key, or the row was tampered with)")]
+    Sealed,
+    #[error("issuing the new report failed")]
+    Issue(#[from] IssueError),
+}
+
+/// Trims a revocation or reissue reason and checks it: required, at most
+/// [`MAX_REASON_CHARS`] characters, one line of printable text.
+pub fn check_reason(reason: &str) -> Result<&str, RegistryError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(RegistryError::EmptyReason);
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(RegistryError::ReasonTooLong { max: MAX_REASON_CHARS });
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(RegistryError::ReasonHasControlCharacters);
+    }
+    Ok(reason)
+}
+
+/// Associated data and HMAC contexts: each sealed value or digest names its
+/// column and report, so it cannot be moved to another.
+fn code_context(number: &ReportNumber) -> String {
+    format!("reports.code:{number}")
+}
+
+fn json_context(number: &ReportNumber) -> String {
+    format!("reports.report_json:{number}")
+}
+
+fn pdf_context(number: &ReportNumber) -> String {
+    format!("reports.pdf:{number}")
+}
+
+/// The registry: the store and the cipher that seals what it keeps.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    store: Store,
+    cipher: FieldCipher,
+}
+
+impl Registry {
+    pub fn new(store: Store, cipher: FieldCipher) -> Self {
+        Registry { store, cipher }
+    }
+
+    /// Records an issued report of `account_id` as `valid`. Callers hand the
+    /// PDF out only after this returns `Ok`.
+    #[tracing::instrument(skip_all, fields(report = %issued.data.report_number))]
+    pub async fn record(&self, issued: &IssuedReport, account_id: &str) -> Result<(), RegistryError> {
+        let row = self.new_report(issued, account_id)?;
+        self.store.insert_report(&row).await?;
+        tracing::info!("report recorded");
+        Ok(())
+    }
+
+    /// The row to store for `issued`: code hashed, JSON and PDF sealed.
+    fn new_report(&self, issued: &IssuedReport, account_id: &str) -> Result<NewReport, RegistryError> {
+        let data = &issued.data;
+        let number = ReportNumber::parse(&data.report_number)
+            .map_err(|e| RegistryError::Invalid(format!("report number: {}", e.0)))?;
+        let code = VerificationCode::parse(&data.verification_code)
+            .map_err(|e| RegistryError::Invalid(format!("verification code: {}", e.0)))?;
+        let json = serde_json::to_vec(data).map_err(|e| RegistryError::Invalid(format!("report JSON: {e}")))?;
+        Ok(NewReport {
+            report_number: number.to_string(),
+            code_hash: self.cipher.secret_digest(&code_context(&number), code.compact()).to_vec(),
+            account_id: account_id.to_owned(),
+            as_of: data.as_of,
+            issued_at: data.issued_at,
+            valid_until: data.valid_until,
+            pdf_sha256: issued.sha256.to_vec(),
+            key_id: data.signing.key_id.clone(),
+            report_json_sealed: self.cipher.seal(&json, &json_context(&number)),
+            pdf_sealed: self.cipher.seal(&issued.pdf, &pdf_context(&number)),
+        })
+    }
+
+    /// The report with this number, whatever its state.
+    pub async fn find(&self, number: &ReportNumber) -> Result<Option<RegisteredReport>, RegistryError> {
+        match self.store.report(&number.to_string()).await? {
+            Some(row) => Ok(Some(self.open_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// None when the number is unknown OR the code is wrong — indistinguishable,
+    /// same work: one lookup of the stored hash by number, the HMAC of the
+    /// given code computed either way (of a fixed placeholder when the code
+    /// is malformed, so its length costs nothing), compared in constant time.
+    pub async fn find_with_code(
+        &self,
+        number: &ReportNumber,
+        code: &str,
+    ) -> Result<Option<RegisteredReport>, RegistryError> {
+        let stored = self.store.report_code_hash(&number.to_string()).await?;
+        // A malformed code never matches: no stored hash is of the empty string.
+        let code = VerificationCode::parse(code).map(|c| c.compact().to_owned()).unwrap_or_default();
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| vec![0; 32]);
+        let matches = self.cipher.secret_matches(&code_context(number), &code, &stored);
+        if !(known && matches) {
+            return Ok(None);
+        }
+        self.find(number).await
+    }
+
+    /// The issued PDF, opened.
+    pub async fn pdf(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>, RegistryError> {
+        let Some(sealed) = self.store.report_pdf_sealed(&number.to_string()).await? else {
+            return Ok(None);
+        };
+        self.cipher.open(&sealed, &pdf_context(number)).map(Some).map_err(|_| RegistryError::Sealed)
+    }
+
+    /// Revokes a valid (possibly expired) report. Revoked and superseded
+    /// reports are refused with [`RegistryError::WrongState`].
+    #[tracing::instrument(skip_all, fields(report = %number))]
+    pub async fn revoke(
+        &self,
+        number: &ReportNumber,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RegisteredReport, RegistryError> {
+        let reason = check_reason(reason)?;
+        let changed = self.store.revoke_report(&number.to_string(), reason, now).await?;
+        let report = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
+        if !changed {
+            return Err(RegistryError::WrongState { number: number.to_string(), state: report.state.name() });
+        }
+        tracing::info!("report revoked");
+        Ok(report)
+    }
+
+    /// The latest reports first, of one account or of all, at most `limit`.
+    pub async fn list(&self, account: Option<&str>, limit: u32) -> Result<Vec<RegisteredReport>, RegistryError> {
+        let rows = self.store.reports(account, limit).await?;
+        rows.into_iter().map(|row| self.open_row(row)).collect()
+    }
+
+    /// Issues a new report for the same account as of `now`'s date and, in
+    /// one transaction, records it and marks the old one superseded by it.
+    /// Returns the new report and the old one in its new state. Only a valid
+    /// (possibly expired) report can be reissued; when another reissue or a
+    /// revocation wins a race, nothing is recorded and the answer is
+    /// [`RegistryError::WrongState`].
+    #[tracing::instrument(skip_all, fields(report = %number))]
+    pub async fn reissue(
+        &self,
+        settings: &Settings,
+        signer: &Signer,
+        number: &ReportNumber,
+        reason: &str,
+        now: DateTime<Utc>,
+        rng: &mut (impl RngCore + Send),
+    ) -> Result<(IssuedReport, RegisteredReport), RegistryError> {
+        let reason = check_reason(reason)?;
+        let old = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
+        if old.state != ReportState::Valid {
+            return Err(RegistryError::WrongState { number: number.to_string(), state: old.state.name() });
+        }
+        let issued =
+            issue_report(settings, &self.store, &self.cipher, signer, &old.account_id, now.date_naive(), now, rng)
+                .await?;
+        let new = self.new_report(&issued, &old.account_id)?;
+        let won = self.store.supersede_report(&number.to_string(), &new, reason, now).await?;
+        let old = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
+        if !won {
+            return Err(RegistryError::WrongState { number: number.to_string(), state: old.state.name() });
+        }
+        tracing::info!(new_report = %new.report_number, "report reissued");
+        Ok((issued, old))
+    }
+
+    fn open_row(&self, row: ReportRow) -> Result<RegisteredReport, RegistryError> {
+        let corrupt = |what: &str| RegistryError::Store(StoreError::Corrupt(format!("reports.{what}")));
+        let number = ReportNumber::parse(&row.report_number).map_err(|_| corrupt("report_number"))?;
+        let json = self.cipher.open(&row.report_json_sealed, &json_context(&number)).map_err(|_| RegistryError::Sealed)?;
+        let report = serde_json::from_slice(&json).map_err(|_| corrupt("report_json_sealed"))?;
+        let pdf_sha256 = row.pdf_sha256.as_slice().try_into().map_err(|_| corrupt("pdf_sha256"))?;
+        let state = match row.status.as_str() {
+            "valid" => ReportState::Valid,
+            "revoked" => ReportState::Revoked {
+                at: row.revoked_at.ok_or_else(|| corrupt("revoked_at"))?,
+                reason: row.revoked_reason.ok_or_else(|| corrupt("revoked_reason"))?,
+            },
+            "superseded" => ReportState::Superseded {
+                by: row.superseded_by.ok_or_else(|| corrupt("superseded_by"))?,
+                at: row.superseded_at.ok_or_else(|| corrupt("superseded_at"))?,
+                reason: row.supersede_reason.ok_or_else(|| corrupt("supersede_reason"))?,
+            },
+            _ => return Err(corrupt("status")),
+        };
+        Ok(RegisteredReport {
+            number,
+            account_id: row.account_id,
+            as_of: row.as_of,
+            issued_at: row.issued_at,
+            valid_until: row.valid_until,
+            pdf_sha256,
+            key_id: row.key_id,
+            state,
+            report,
+        })
+    }
+}
+
+/// The plan's free-function form of [`Registry::reissue`].
+#[allow(clippy::too_many_arguments)] // each is a separate input the caller controls
+pub async fn reissue(
+    settings: &Settings,
+    store: &Store,
+    cipher: &FieldCipher,
+    signer: &Signer,
+    number: &ReportNumber,
+    reason: &str,
+    now: DateTime<Utc>,
+    rng: &mut (impl RngCore + Send),
+) -> Result<(IssuedReport, RegisteredReport), RegistryError> {
+    Registry::new(store.clone(), cipher.clone()).reissue(settings, signer, number, reason, now, rng).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use rand::SeedableRng;
+
+    fn report(state: ReportState) -> RegisteredReport {
+        RegisteredReport {
+            number: ReportNumber::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1)),
+            account_id: "A1001".into(),
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            issued_at: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+            valid_until: NaiveDate::from_ymd_opt(2027, 2, 19).unwrap(),
+            pdf_sha256: [0xab; 32],
+            key_id: "kid".into(),
+            state,
+            report: serde_json::json!({
+                "applicant": {"full_name": "ZHANG Wei", "passport_number": "E12345678", "passport_country": "CHN"},
+                "assets": {"total": {"current": {"authority": {"text": "CAD 28,980.00"}}}},
+                "spending": {"average_monthly": {"authority": {"text": "CAD 1,234.50"}}},
+                "bills": {"on_time_rate": "98.3%"}
+            }),
+        }
+    }
+
+    #[test]
+    fn status_puts_revoked_and_superseded_before_expiry() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let last_day = NaiveDate::from_ymd_opt(2027, 2, 19).unwrap();
+        let after = NaiveDate::from_ymd_opt(2027, 2, 20).unwrap();
+        assert_eq!(report(ReportState::Valid).status(last_day), Status::Valid);
+        assert_eq!(report(ReportState::Valid).status(after), Status::Expired);
+        let revoked = report(ReportState::Revoked { at, reason: "x".into() });
+        assert_eq!(revoked.status(last_day), Status::Revoked);
+        assert_eq!(revoked.status(after), Status::Revoked);
+        let superseded = report(ReportState::Superseded { by: "SR-X".into(), at, reason: "x".into() });
+        assert_eq!(superseded.status(after), Status::Superseded);
+        assert_eq!(serde_json::to_value(Status::Expired).unwrap(), "expired");
+    }
+
+    #[test]
+    fn key_facts_mask_the_passport_and_use_the_authority_currency() {
+        let facts = report(ReportState::Valid).key_facts();
+        assert_eq!(facts.passport_masked, "••••••678");
+        assert_eq!(facts.full_name, "ZHANG Wei");
+        assert_eq!(facts.total_assets, "CAD 28,980.00");
+        assert_eq!(facts.average_monthly_spending, "CAD 1,234.50");
+        assert_eq!(facts.on_time_bill_rate, "98.3%");
+        assert_eq!(facts.issued_on, NaiveDate::from_ymd_opt(2026, 11, 21).unwrap());
+        assert_eq!(facts.pdf_sha256, "ab".repeat(32));
+        assert_eq!(mask_passport("AB"), "••••••");
+        assert!(!format!("{:?}", report(ReportState::Valid)).contains("E12345678"));
+    }
+
+    #[test]
+    fn reasons_are_trimmed_required_and_bounded() {
+        assert_eq!(check_reason("  lost passport \n").unwrap(), "lost passport");
+        assert!(matches!(check_reason(" \t"), Err(RegistryError::EmptyReason)));
+        assert!(check_reason(&"é".repeat(MAX_REASON_CHARS)).is_ok());
+        assert!(matches!(check_reason(&"a".repeat(MAX_REASON_CHARS + 1)), Err(RegistryError::ReasonTooLong { .. })));
+        assert!(matches!(check_reason("a\u{0}b"), Err(RegistryError::ReasonHasControlCharacters)));
+    }
+}
