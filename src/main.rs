@@ -12,7 +12,9 @@ use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
 use standing::import::{ImportError, ImportOptions, Progress, import_files};
 use standing::report::build::BuildError;
-use standing::report::issue;
+use standing::domain::ReportNumber;
+use standing::report::issue::{self, IssuedReport};
+use standing::report::registry::{RegisteredReport, Registry, RegistryError, ReportState};
 use standing::scoring;
 use standing::store::Store;
 use tracing_subscriber::EnvFilter;
@@ -66,12 +68,56 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Issued reports: list, show, revoke, reissue (operators).
+    Reports {
+        #[command(subcommand)]
+        action: ReportsCommand,
+    },
     /// Apply database migrations (serve does this too).
     Migrate,
     /// Write the deterministic demo data set.
     DemoData {
         #[arg(long, value_name = "DIR", default_value = "fixtures/demo")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// The latest issued reports, newest first.
+    List {
+        /// Only this account's reports.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One report: its state, dates, key facts (passport masked).
+    Show {
+        number: String,
+        /// Also write the issued PDF, as stored, to this file.
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a valid report; officers see REVOKED with the reason at once.
+    Revoke {
+        number: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Issue a new report for the same account with today's data; the old
+    /// one becomes superseded by it.
+    Reissue {
+        number: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Where to write the new signed PDF (it is kept in the registry
+        /// either way).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -180,28 +226,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng(),
             )
             .await;
-            state.store.close().await;
             let issued = match result {
                 Err(issue::IssueError::Build(BuildError::Ineligible(decision))) => {
+                    state.store.close().await;
                     eprintln!("account {account} is not eligible for a report; nothing was written.\n");
                     eprintln!("{}", scoring::render_text(&decision));
                     return Ok(ExitCode::FAILURE);
                 }
                 Err(issue::IssueError::Build(BuildError::UnknownAccount(id))) => {
+                    state.store.close().await;
                     eprintln!("error: no account `{id}` (import it first, or check the id)");
                     return Ok(ExitCode::from(2));
                 }
                 other => other?,
             };
-            write_atomically(&out, &issued.pdf)?;
+            // A report the registry does not know would fail every officer's
+            // check and could not be revoked, so the file appears only once
+            // the record has committed. It is staged first, so a full disk
+            // fails before anything is recorded.
+            let staged = Staged::write(&out, &issued.pdf)?;
+            let recorded = Registry::new(state.store.clone(), state.cipher.clone()).record(&issued, &account).await;
+            state.store.close().await;
+            recorded.context("recording the report failed; no report was handed out")?;
+            staged.publish().with_context(|| {
+                format!(
+                    "report {} is recorded but its file could not be written; \
+                     export it with `standing reports show {} --pdf FILE`",
+                    issued.data.report_number, issued.data.report_number
+                )
+            })?;
             println!("report {} for account {account} as of {as_of}", issued.data.report_number);
-            println!("  verification code {}", issued.data.verification_code);
-            println!("  verify at         {}", issued.data.verification_url);
-            println!("  valid until       {}", issued.data.valid_until);
-            println!("  signed with       {} key {}", issued.data.signing.algorithm, issued.data.signing.key_id);
-            println!("  sha-256           {}", hex::encode(issued.sha256));
+            print_issued(&issued);
             println!("  written to        {} ({} bytes)", out.display(), issued.pdf.len());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Reports { action } => {
+            let state = AppState::open(settings, clock).await?;
+            let result = run_reports(&state, action).await;
+            state.store.close().await;
+            result
         }
         Command::Migrate => {
             let store = Store::open(&settings.database).await?;
@@ -217,12 +280,219 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
-/// reader never sees half a report.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("moving the report to {}", path.display()))?;
-    Ok(())
+/// The operators' commands on issued reports.
+async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result<ExitCode> {
+    let registry = Registry::new(state.store.clone(), state.cipher.clone());
+    let now = state.clock.now();
+    let today = now.date_naive();
+    match action {
+        ReportsCommand::List { account, limit } => {
+            let reports = registry.list(account.as_deref(), limit).await?;
+            if reports.is_empty() {
+                println!("no reports");
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("{:<19}  {:<12}  {:<10}  {:<10}  {:<11}  {:<10}", "NUMBER", "ACCOUNT", "AS OF", "ISSUED", "VALID UNTIL", "STATUS");
+            for r in &reports {
+                println!(
+                    "{:<19}  {:<12}  {:<10}  {:<10}  {:<11}  {:<10}",
+                    r.number.to_string(),
+                    r.account_id,
+                    r.as_of,
+                    r.issued_at.date_naive(),
+                    r.valid_until,
+                    r.status(today).as_str()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ReportsCommand::Show { number, pdf, json } => {
+            let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
+            let Some(report) = registry.find(&number).await? else { return Ok(unknown(&number)) };
+            if let Some(path) = &pdf {
+                let bytes = registry.pdf(&number).await?.ok_or_else(|| anyhow::anyhow!("report {number} has no PDF"))?;
+                Staged::write(path, &bytes)?.publish()?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&describe_json(&report, today))?);
+            } else {
+                print_report(&report, today);
+            }
+            if let Some(path) = &pdf {
+                println!("  PDF written to    {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ReportsCommand::Revoke { number, reason } => {
+            let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
+            match registry.revoke(&number, &reason, now).await {
+                Ok(report) => {
+                    println!("report {number} revoked");
+                    print_report(&report, today);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(&number, e),
+            }
+        }
+        ReportsCommand::Reissue { number, reason, out } => {
+            let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
+            let signer = issue::load_signer(&state.settings, &state.cipher, now)?;
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+            // Staged before the transaction and published after it commits,
+            // for the same reason as `standing report`.
+            let result = registry.reissue(&state.settings, &signer, &number, &reason, now, &mut rng).await;
+            let (issued, old) = match result {
+                Ok(done) => done,
+                Err(RegistryError::Issue(issue::IssueError::Build(BuildError::Ineligible(decision)))) => {
+                    eprintln!("account is no longer eligible for a report; {number} stays as it was.\n");
+                    eprintln!("{}", scoring::render_text(&decision));
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return refused(&number, e),
+            };
+            println!("report {} issued for account {} as of {}", issued.data.report_number, old.account_id, issued.data.as_of);
+            print_issued(&issued);
+            match &out {
+                Some(path) => {
+                    Staged::write(path, &issued.pdf)
+                        .and_then(Staged::publish)
+                        .with_context(|| format!(
+                            "the new report is recorded but its file could not be written; \
+                             export it with `standing reports show {} --pdf FILE`",
+                            issued.data.report_number
+                        ))?;
+                    println!("  written to        {} ({} bytes)", path.display(), issued.pdf.len());
+                }
+                None => println!(
+                    "  the PDF is kept in the registry: `standing reports show {} --pdf FILE`",
+                    issued.data.report_number
+                ),
+            }
+            println!("report {number} is now superseded by {}", issued.data.report_number);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn parse_number(text: &str) -> Option<ReportNumber> {
+    match ReportNumber::parse(text) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            eprintln!("error: `{}`: {}", text.trim(), e.0);
+            None
+        }
+    }
+}
+
+fn unknown(number: &ReportNumber) -> ExitCode {
+    eprintln!("error: no report {number}");
+    ExitCode::from(2)
+}
+
+/// Exit codes: 2 for an unknown number or an unusable reason (the command
+/// was wrong), 1 when the report's state forbids the action.
+fn refused(number: &ReportNumber, e: RegistryError) -> anyhow::Result<ExitCode> {
+    match e {
+        RegistryError::NotFound(_) => Ok(unknown(number)),
+        RegistryError::WrongState { state, .. } => {
+            let why = match state {
+                "revoked" => "a revoked report cannot be revoked again or reissued",
+                "superseded" => "it was already replaced by a newer report; act on that one",
+                _ => "its state does not allow this",
+            };
+            eprintln!("error: report {number} is {state}: {why}");
+            Ok(ExitCode::FAILURE)
+        }
+        e @ (RegistryError::EmptyReason
+        | RegistryError::ReasonTooLong { .. }
+        | RegistryError::ReasonHasControlCharacters) => {
+            eprintln!("error: --reason: {e}");
+            Ok(ExitCode::from(2))
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn print_issued(issued: &IssuedReport) {
+    println!("  verification code {}", issued.data.verification_code);
+    println!("  verify at         {}", issued.data.verification_url);
+    println!("  valid until       {}", issued.data.valid_until);
+    println!("  signed with       {} key {}", issued.data.signing.algorithm, issued.data.signing.key_id);
+    println!("  sha-256           {}", hex::encode(issued.sha256));
+}
+
+fn print_report(r: &RegisteredReport, today: chrono::NaiveDate) {
+    let facts = r.key_facts();
+    println!("report {}  {}", r.number, r.status(today).as_str().to_uppercase());
+    match &r.state {
+        ReportState::Valid => {}
+        ReportState::Revoked { at, reason } => println!("  revoked           {at} ({reason})"),
+        ReportState::Superseded { by, at, reason } => println!("  superseded by     {by} on {at} ({reason})"),
+    }
+    println!("  account           {}", r.account_id);
+    println!("  name              {}", facts.full_name);
+    println!("  passport          {} ({})", facts.passport_masked, facts.passport_country);
+    println!("  as of             {}", r.as_of);
+    println!("  issued at         {}", r.issued_at);
+    println!("  valid until       {}", r.valid_until);
+    println!("  total assets      {}", facts.total_assets);
+    println!("  monthly spending  {}", facts.average_monthly_spending);
+    println!("  bills on time     {}", facts.on_time_bill_rate);
+    println!("  key id            {}", r.key_id);
+    println!("  sha-256           {}", facts.pdf_sha256);
+}
+
+fn describe_json(r: &RegisteredReport, today: chrono::NaiveDate) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "report_number": r.number,
+        "status": r.status(today),
+        "account": r.account_id,
+        "as_of": r.as_of,
+        "issued_at": r.issued_at,
+        "valid_until": r.valid_until,
+        "key_id": r.key_id,
+        "pdf_sha256": hex::encode(r.pdf_sha256),
+        "key_facts": r.key_facts(),
+    });
+    match &r.state {
+        ReportState::Valid => {}
+        ReportState::Revoked { at, reason } => v["revoked"] = serde_json::json!({ "at": at, "reason": reason }),
+        ReportState::Superseded { by, at, reason } => {
+            v["superseded_by"] = by.as_str().into();
+            v["superseded"] = serde_json::json!({ "by": by, "at": at, "reason": reason });
+        }
+    }
+    v
+}
+
+/// A file written beside its destination under a temporary name, moved into
+/// place by [`Staged::publish`] (so a reader never sees half a report) or
+/// removed when dropped unpublished.
+struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+    published: bool,
+}
+
+impl Staged {
+    fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<Self> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        Ok(Staged { tmp, path: path.to_owned(), published: false })
+    }
+
+    fn publish(mut self) -> anyhow::Result<()> {
+        std::fs::rename(&self.tmp, &self.path).with_context(|| format!("moving the report to {}", self.path.display()))?;
+        self.published = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod helpers;
 mod http;
 mod import;
+mod registry;
 mod report;
 mod report_pdf;
 mod scoring;
