@@ -10,9 +10,9 @@ use clap::{Parser, Subcommand};
 use standing::app::{AppState, Application, demo_dir, load_demo_if_empty};
 use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
+use standing::domain::ReportNumber;
 use standing::import::{ImportError, ImportOptions, Progress, import_files};
 use standing::report::build::BuildError;
-use standing::domain::ReportNumber;
 use standing::report::issue::{self, IssuedReport};
 use standing::report::registry::{RegisteredReport, Registry, RegistryError, ReportState};
 use standing::scoring;
@@ -292,7 +292,10 @@ async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result
                 println!("no reports");
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("{:<19}  {:<12}  {:<10}  {:<10}  {:<11}  {:<10}", "NUMBER", "ACCOUNT", "AS OF", "ISSUED", "VALID UNTIL", "STATUS");
+            println!(
+                "{:<19}  {:<12}  {:<10}  {:<10}  {:<11}  {:<10}",
+                "NUMBER", "ACCOUNT", "AS OF", "ISSUED", "VALID UNTIL", "STATUS"
+            );
             for r in &reports {
                 println!(
                     "{:<19}  {:<12}  {:<10}  {:<10}  {:<11}  {:<10}",
@@ -310,7 +313,8 @@ async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result
             let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
             let Some(report) = registry.find(&number).await? else { return Ok(unknown(&number)) };
             if let Some(path) = &pdf {
-                let bytes = registry.pdf(&number).await?.ok_or_else(|| anyhow::anyhow!("report {number} has no PDF"))?;
+                let bytes =
+                    registry.pdf(&number).await?.ok_or_else(|| anyhow::anyhow!("report {number} has no PDF"))?;
                 Staged::write(path, &bytes)?.publish()?;
             }
             if json {
@@ -350,17 +354,20 @@ async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result
                 }
                 Err(e) => return refused(&number, e),
             };
-            println!("report {} issued for account {} as of {}", issued.data.report_number, old.account_id, issued.data.as_of);
+            println!(
+                "report {} issued for account {} as of {}",
+                issued.data.report_number, old.account_id, issued.data.as_of
+            );
             print_issued(&issued);
             match &out {
                 Some(path) => {
-                    Staged::write(path, &issued.pdf)
-                        .and_then(Staged::publish)
-                        .with_context(|| format!(
+                    Staged::write(path, &issued.pdf).and_then(Staged::publish).with_context(|| {
+                        format!(
                             "the new report is recorded but its file could not be written; \
                              export it with `standing reports show {} --pdf FILE`",
                             issued.data.report_number
-                        ))?;
+                        )
+                    })?;
                     println!("  written to        {} ({} bytes)", path.display(), issued.pdf.len());
                 }
                 None => println!(
@@ -483,7 +490,8 @@ impl Staged {
     }
 
     fn publish(mut self) -> anyhow::Result<()> {
-        std::fs::rename(&self.tmp, &self.path).with_context(|| format!("moving the report to {}", self.path.display()))?;
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("moving the report to {}", self.path.display()))?;
         self.published = true;
         Ok(())
     }

@@ -364,7 +364,8 @@ impl Registry {
     fn open_row(&self, row: ReportRow) -> Result<RegisteredReport, RegistryError> {
         let corrupt = |what: &str| RegistryError::Store(StoreError::Corrupt(format!("reports.{what}")));
         let number = ReportNumber::parse(&row.report_number).map_err(|_| corrupt("report_number"))?;
-        let json = self.cipher.open(&row.report_json_sealed, &json_context(&number)).map_err(|_| RegistryError::Sealed)?;
+        let json =
+            self.cipher.open(&row.report_json_sealed, &json_context(&number)).map_err(|_| RegistryError::Sealed)?;
         let report = serde_json::from_slice(&json).map_err(|_| corrupt("report_json_sealed"))?;
         let pdf_sha256 = row.pdf_sha256.as_slice().try_into().map_err(|_| corrupt("pdf_sha256"))?;
         let state = match row.status.as_str() {
