@@ -5,6 +5,7 @@
 //! - [`render`]: the PDF itself (printpdf, embedded fonts, QR code).
 //! - [`sign`]: the PAdES signature, added as an incremental update.
 //! - [`issue`]: the whole pipeline, from account to signed bytes.
+//! - [`verify`]: checking an uploaded PDF, offline or against the registry.
 
 pub mod build;
 pub mod data;
@@ -12,3 +13,4 @@ pub mod issue;
 pub mod render;
 pub mod sample;
 pub mod sign;
+pub mod verify;
