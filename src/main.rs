@@ -15,6 +15,11 @@ use standing::import::{ImportError, ImportOptions, Progress, import_files};
 use standing::report::build::BuildError;
 use standing::report::issue::{self, IssuedReport};
 use standing::report::registry::{RegisteredReport, Registry, RegistryError, ReportState};
+use standing::crypto::MasterKey;
+use standing::keys::{KeyRing, KeyStore};
+use standing::report::issue;
+use standing::report::verify::remote::Service;
+use standing::report::verify::{Verification, verify_pdf};
 use standing::scoring;
 use standing::store::Store;
 use tracing_subscriber::EnvFilter;
@@ -73,6 +78,29 @@ enum Command {
         #[command(subcommand)]
         action: ReportsCommand,
     },
+    /// Check a report PDF: signature, whole-file coverage, key and window.
+    /// Exit 0 only when valid, 1 when not, 2 when it could not be checked.
+    Verify {
+        #[arg(value_name = "FILE.pdf")]
+        file: PathBuf,
+        /// The published keys: a JWKS file, or the service's URL
+        /// (https://host/.well-known/jwks.json), which also asks the service
+        /// for the report's status. Default: the local key directory.
+        #[arg(long, value_name = "FILE|URL")]
+        jwks: Option<String>,
+        /// The root certificate (PEM) to trust with a JWKS file; default:
+        /// the root in the keys' x5c chains.
+        #[arg(long, value_name = "FILE")]
+        root: Option<PathBuf>,
+        /// Print the whole answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Signing keys: list them, or rotate to a new one.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Apply database migrations (serve does this too).
     Migrate,
     /// Write the deterministic demo data set.
@@ -118,6 +146,22 @@ enum ReportsCommand {
         /// either way).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Every published key: kid, algorithm, window and status.
+    List {
+        /// Print the JWKS document instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new signing key that starts now; old reports stay valid.
+    Rotate {
+        /// The algorithm (default: the configured one).
+        #[arg(long, value_name = "ALG")]
+        algorithm: Option<standing::keys::KeyAlgorithm>,
     },
 }
 
@@ -266,6 +310,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             state.store.close().await;
             result
         }
+        Command::Verify { file, jwks, root, json } => verify(&settings, clock.now(), &file, jwks, root, json).await,
+        Command::Keys { command } => keys(&settings, clock.now(), command),
         Command::Migrate => {
             let store = Store::open(&settings.database).await?;
             println!("migrations applied ({})", store.backend_name());
@@ -376,6 +422,127 @@ async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result
                 ),
             }
             println!("report {number} is now superseded by {}", issued.data.report_number);
+/// `standing verify`: offline against the local keys or a JWKS file, or
+/// against the service (keys and status) when given its URL.
+async fn verify(
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+    file: &std::path::Path,
+    jwks: Option<String>,
+    root: Option<PathBuf>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let cannot = |e: anyhow::Error| {
+        eprintln!("error: {e:#}");
+        Ok(ExitCode::from(2))
+    };
+    let pdf = match std::fs::read(file).with_context(|| format!("reading {}", file.display())) {
+        Ok(bytes) => bytes,
+        Err(e) => return cannot(e),
+    };
+    let root_pem = match root.map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
+    {
+        Some(Err(e)) => return cannot(e),
+        Some(Ok(text)) => Some(text),
+        None => None,
+    };
+    let service = match jwks.as_deref() {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => match Service::new(url) {
+            Ok(s) => Some(s),
+            Err(e) => return cannot(e.into()),
+        },
+        _ => None,
+    };
+    let ring = match (&service, jwks.as_deref()) {
+        (Some(service), _) => service.key_ring().await.map_err(anyhow::Error::from),
+        (None, Some(path)) => std::fs::read(path)
+            .with_context(|| format!("reading {path}"))
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).with_context(|| format!("{path}: not JSON")))
+            .and_then(|v| Ok(KeyRing::from_jwks(&v, root_pem.as_deref())?)),
+        (None, None) => {
+            let dir = issue::key_dir(settings);
+            KeyRing::load(&dir).with_context(|| format!("the local keys in {}", dir.display()))
+        }
+    };
+    let ring = match ring {
+        Ok(ring) => ring,
+        Err(e) => return cannot(e),
+    };
+    let mut verification = verify_pdf(&pdf, &ring, now);
+    if let Some(service) = &service {
+        match (verification.report_number.clone(), verification.verification_code.clone()) {
+            (Some(number), Some(code)) => match service.status(&number, &code).await {
+                Ok(found) => verification.apply_registry(found.as_ref(), now.date_naive()),
+                Err(e) => return cannot(anyhow::Error::from(e).context("asking the service for the report's status")),
+            },
+            _ => eprintln!("note: the file names no report number and code; the service was not asked for a status"),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&verification)?);
+    } else {
+        print_verification(file, &verification);
+    }
+    Ok(if verification.valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_verification(file: &std::path::Path, v: &Verification) {
+    let number = v.report_number.as_deref().unwrap_or("(no report number)");
+    if v.valid {
+        println!("VALID: {} is report {number}, as issued", file.display());
+    } else {
+        println!("NOT VALID: {} ({number})", file.display());
+    }
+    for check in &v.checks {
+        println!("  [{}] {:<18} {}", if check.ok { "ok" } else { "!!" }, check.name, check.message);
+    }
+    if let Some(kid) = &v.key_id {
+        println!("  key      {kid}");
+    }
+    if let Some(at) = v.signing_time {
+        println!("  signed   {at}");
+    }
+    println!("  sha-256  {}", v.sha256);
+    if !v.problems.is_empty() {
+        println!("problems:");
+        for p in &v.problems {
+            println!("  {}: {}", p.code(), p.message);
+        }
+    }
+}
+
+/// `standing keys list|rotate`.
+fn keys(settings: &Settings, now: chrono::DateTime<chrono::Utc>, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let dir = issue::key_dir(settings);
+    match command {
+        KeysCommand::List { json } => {
+            let ring = KeyRing::load(&dir).with_context(|| format!("the keys in {}", dir.display()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ring.jwks(now))?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("{:<43}  {:<10}  {:<41}  status", "kid", "algorithm", "window (UTC)");
+            for key in &ring.keys {
+                let window = format!(
+                    "{} .. {}",
+                    key.not_before.format("%Y-%m-%d %H:%M:%S"),
+                    key.window_end().format("%Y-%m-%d %H:%M:%S")
+                );
+                println!("{:<43}  {:<10}  {window:<41}  {}", key.kid, key.algorithm.as_str(), key.status(now));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Rotate { algorithm } => {
+            if settings.report.signing_chain.is_some() {
+                eprintln!("error: reports are signed with the operator's own key (report.signing_chain); rotate it there");
+                return Ok(ExitCode::from(2));
+            }
+            let cipher = MasterKey::load(settings)?.field_cipher();
+            let algorithm = algorithm.unwrap_or(settings.report.signature_algorithm);
+            let key = KeyStore::rotate(&dir, algorithm, &settings.report.issuer_name, &cipher, now)?;
+            println!("new {} signing key {}", key.algorithm, key.kid);
+            println!("  valid from {} to {}", key.not_before, key.not_after);
+            println!("  reports are signed with it from now on; older keys stay published for the reports they signed");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -503,4 +670,12 @@ impl Drop for Staged {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
+/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
+/// reader never sees half a report.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("moving the report to {}", path.display()))?;
+    Ok(())
 }

@@ -11,6 +11,7 @@
 
 mod cert;
 mod jwk;
+mod ring;
 mod store;
 
 use std::fmt;
@@ -27,7 +28,8 @@ pub use cert::{
     certificate_pem, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize, verify_issued_by,
 };
 pub use jwk::PublicKey;
-pub use store::{KeyStore, PublishedKey};
+pub use ring::KeyRing;
+pub use store::{KeyStatus, KeyStore, PublishedKey};
 
 /// `id-Ed25519` (RFC 8410).
 pub(crate) const OID_ED25519: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.101.112");

@@ -43,6 +43,81 @@ pub struct PublishedKey {
     pub certificate_der: Vec<u8>,
     /// The public JWK (`kty`, `crv`, `x`[, `y`], `kid`, `alg`, `use`).
     pub jwk: serde_json::Value,
+    /// When the next key of the same algorithm took over (its `notBefore`):
+    /// reports signed with this key after that moment are refused.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// Where a published key stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// Its certificate has not started yet.
+    Pending,
+    /// The key new reports are signed with.
+    Active,
+    /// A newer key of the same algorithm took over; old reports still verify.
+    Retired,
+    /// Its certificate has ended.
+    Expired,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Pending => "pending",
+            KeyStatus::Active => "active",
+            KeyStatus::Retired => "retired",
+            KeyStatus::Expired => "expired",
+        }
+    }
+}
+
+impl std::fmt::Display for KeyStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PublishedKey {
+    /// The last moment a report may have been signed with this key: when it
+    /// was retired or when its certificate ends, whichever comes first.
+    pub fn window_end(&self) -> DateTime<Utc> {
+        self.retired_at.map_or(self.not_after, |r| r.min(self.not_after))
+    }
+
+    /// Whether a signature made at `at` falls inside this key's window. The
+    /// window is half-open at retirement (the successor owns that second)
+    /// and closed at the certificate's end (X.509 `notAfter` is inclusive).
+    pub fn window_contains(&self, at: DateTime<Utc>) -> bool {
+        let before_end = match self.retired_at {
+            Some(retired) if retired <= self.not_after => at < retired,
+            _ => at <= self.not_after,
+        };
+        self.not_before <= at && before_end
+    }
+
+    pub fn status(&self, now: DateTime<Utc>) -> KeyStatus {
+        if now > self.not_after {
+            KeyStatus::Expired
+        } else if now < self.not_before {
+            KeyStatus::Pending
+        } else if self.retired_at.is_some_and(|r| r <= now) {
+            KeyStatus::Retired
+        } else {
+            KeyStatus::Active
+        }
+    }
+}
+
+/// Sets each key's `retired_at` to the `notBefore` of the next key of the
+/// same algorithm; `keys` must be sorted by `notBefore`.
+pub(super) fn assign_retirement(keys: &mut [PublishedKey]) {
+    for i in 0..keys.len() {
+        let (algorithm, start) = (keys[i].algorithm, keys[i].not_before);
+        keys[i].retired_at =
+            keys[i + 1..].iter().find(|k| k.algorithm == algorithm && k.not_before > start).map(|k| k.not_before);
+    }
 }
 
 /// The root and the signing keys under one directory.
@@ -151,6 +226,63 @@ impl KeyStore {
     pub fn published_keys(&self) -> &[PublishedKey] {
         &self.published
     }
+
+    /// Rotates the signing key of `algorithm`: a new key whose certificate
+    /// starts at `now` becomes the one reports are signed with; the old ones
+    /// stay on disk and published (retired at `now`), so the reports they
+    /// signed keep verifying while new signatures by them are refused.
+    ///
+    /// Creates the root and a first key instead when there are none yet.
+    /// Refuses a second rotation within the same second: certificate times
+    /// have one-second resolution, and two keys starting together would make
+    /// the windows ambiguous.
+    pub fn rotate(
+        dir: &Path,
+        algorithm: KeyAlgorithm,
+        organization: &str,
+        cipher: &FieldCipher,
+        now: DateTime<Utc>,
+    ) -> Result<PublishedKey, KeyError> {
+        let keys_before = match read_certificate(dir, ROOT_CERT)? {
+            Some(root) if dir.is_dir() => {
+                scan_signing_certificates(dir, &root)?.iter().filter(|k| k.algorithm == algorithm).count()
+            }
+            _ => 0,
+        };
+        let store = KeyStore::load_or_create(dir, algorithm, organization, cipher, now)?;
+        let newest = store.published.iter().filter(|k| k.algorithm == algorithm).max_by_key(|k| k.not_before);
+        // Certificate times are whole seconds: a key made earlier in this
+        // second would start at the same time as the new one.
+        if let Some(newest) = newest.filter(|k| k.not_before.timestamp() >= now.timestamp()) {
+            if keys_before == 0 {
+                // load_or_create just made the first key: nothing to rotate away from.
+                return Ok(newest.clone());
+            }
+            return Err(KeyError::Store(format!(
+                "{}: the newest {algorithm} key starts at {}; rotate after that second",
+                dir.display(),
+                newest.not_before
+            )));
+        }
+        let root_key =
+            read_sealed(dir, ROOT_KEY, cipher)?.ok_or_else(|| store_error(dir, ROOT_KEY, "is missing"))?;
+        let mut rng = rand::rng();
+        let key = KeyPair::generate(algorithm, &mut rng);
+        let kid = key.public_key()?.kid().to_string();
+        write_sealed(dir, &key_file(&kid), &key, cipher)?;
+        let der = signing_certificate(&key, &root_key, &store.root, organization, random_serial(&mut rng), now)?;
+        write_new(&dir.join(cert_file(&kid)), certificate_pem(&der)?.as_bytes(), 0o644)?;
+        tracing::info!(kid = %kid, algorithm = %algorithm, "rotated the report signing key");
+        scan_signing_certificates(dir, &store.root)?
+            .into_iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| store_error(dir, &cert_file(&kid), "vanished"))
+    }
+}
+
+/// The root certificate in `dir` (DER), if there is one.
+pub(super) fn read_root_certificate(dir: &Path) -> Result<Option<Vec<u8>>, KeyError> {
+    read_certificate(dir, ROOT_CERT)
 }
 
 fn key_file(kid: &str) -> String {
@@ -187,7 +319,7 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
 
 /// Signing certificates named `signing-<kid>.pem` that the root issued and
 /// whose file name matches their key.
-fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<PublishedKey>, KeyError> {
+pub(super) fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<PublishedKey>, KeyError> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io_error(dir))? {
         let entry = entry.map_err(io_error(dir))?;
@@ -214,9 +346,11 @@ fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<PublishedKey
             not_after: summary.not_after,
             jwk: summary.public_key.jwk(),
             certificate_der: der,
+            retired_at: None,
         });
     }
     found.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
+    assign_retirement(&mut found);
     Ok(found)
 }
 

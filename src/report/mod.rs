@@ -7,6 +7,7 @@
 //! - [`issue`]: the whole pipeline, from account to signed bytes.
 //! - [`registry`]: every issued report, its state (valid, revoked,
 //!   superseded), its sealed JSON and PDF; revoke and reissue.
+//! - [`verify`]: checking an uploaded PDF, offline or against the registry.
 
 pub mod build;
 pub mod data;
@@ -15,3 +16,4 @@ pub mod registry;
 pub mod render;
 pub mod sample;
 pub mod sign;
+pub mod verify;

@@ -13,6 +13,8 @@
 mod cms;
 mod pdf;
 
+pub(crate) use cms::{inspect as inspect_cms, verify_chain};
+
 use chrono::{DateTime, Utc};
 use der::Decode;
 use lopdf::{Dictionary, Document, Object};

@@ -14,3 +14,4 @@ mod report_pdf;
 mod scoring;
 mod store;
 mod tools;
+mod verify;

@@ -78,7 +78,7 @@ fn digest_parts<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
     d.finalize().to_vec()
 }
 
-fn algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
+fn algorithm_id(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned { oid, parameters: None }
 }
 
@@ -89,19 +89,17 @@ fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, der::Error>
 /// The DER `ContentInfo` holding a detached `SignedData` over `parts` (the
 /// PDF byte ranges, in order).
 pub(super) fn signed_data(signer: &Signer, parts: &[&[u8]]) -> Result<Vec<u8>, SignError> {
-    let (digest_oid, digest) = digest_for(signer.algorithm());
+    let (_, digest) = digest_for(signer.algorithm());
     let message_digest = digest(parts);
     let leaf = Certificate::from_der(signer.certificate_der())?;
     let tbs = leaf.tbs_certificate();
+    let (issuer, serial_number) = (tbs.issuer().clone(), tbs.serial_number().clone());
 
     let ess = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
             hash_algorithm: None,
             cert_hash: OctetString::new(Sha256::digest(signer.certificate_der()).to_vec())?,
-            issuer_serial: Some(IssuerSerial {
-                issuer: vec![GeneralName::DirectoryName(tbs.issuer().clone())],
-                serial_number: tbs.serial_number().clone(),
-            }),
+            issuer_serial: Some(IssuerSerial { issuer: vec![GeneralName::DirectoryName(issuer)], serial_number }),
         }],
     };
     let signed_attrs: SignedAttributes = SetOfVec::try_from(vec![
@@ -112,37 +110,51 @@ pub(super) fn signed_data(signer: &Signer, parts: &[&[u8]]) -> Result<Vec<u8>, S
     // RFC 5652 5.4: the signature covers the DER of the attributes with the
     // SET OF tag, not the [0] IMPLICIT tag they carry inside SignerInfo.
     let signature = signer.sign(&signed_attrs.to_der()?)?;
-    let signature_oid = match signer.algorithm() {
+    let mut certificates = vec![leaf];
+    for der in signer.chain_der() {
+        certificates.push(Certificate::from_der(der)?);
+    }
+    Ok(assemble(signer.algorithm(), certificates, signed_attrs, signature)?)
+}
+
+/// The DER `ContentInfo` our signer writes around a signature: also used by
+/// verification to check that no unsigned part of a CMS was altered.
+/// `certificates` starts with the signer's.
+fn assemble(
+    algorithm: KeyAlgorithm,
+    certificates: Vec<Certificate>,
+    signed_attrs: SignedAttributes,
+    signature: Vec<u8>,
+) -> Result<Vec<u8>, der::Error> {
+    let (digest_oid, _) = digest_for(algorithm);
+    let signature_oid = match algorithm {
         KeyAlgorithm::Ed25519 => ID_ED25519,
         KeyAlgorithm::EcdsaP256 => ECDSA_WITH_SHA256,
     };
-
+    let tbs = certificates.first().map(|c| c.tbs_certificate()).ok_or(der::ErrorKind::Failed)?;
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: tbs.issuer().clone(),
             serial_number: tbs.serial_number().clone(),
         }),
-        digest_alg: algorithm(digest_oid),
+        digest_alg: algorithm_id(digest_oid),
         signed_attrs: Some(signed_attrs),
-        signature_algorithm: algorithm(signature_oid),
+        signature_algorithm: algorithm_id(signature_oid),
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
-    let mut certificates = vec![CertificateChoices::Certificate(leaf.clone())];
-    for der in signer.chain_der() {
-        certificates.push(CertificateChoices::Certificate(Certificate::from_der(der)?));
-    }
+    let certificates: Vec<CertificateChoices> = certificates.into_iter().map(CertificateChoices::Certificate).collect();
     let signed = SignedData {
         version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::try_from(vec![algorithm(digest_oid)])?,
+        digest_algorithms: SetOfVec::try_from(vec![algorithm_id(digest_oid)])?,
         encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: None },
         certificates: Some(CertificateSet::try_from(certificates)?),
         crls: None,
         signer_infos: SignerInfos::try_from(vec![signer_info])?,
     };
     let info = ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed)? };
-    Ok(info.to_der()?)
+    info.to_der()
 }
 
 /// What a verified CMS signature tells.
@@ -159,9 +171,45 @@ fn malformed(what: impl std::fmt::Display) -> VerifyError {
     VerifyError::MalformedSignature(what.to_string())
 }
 
+/// What a structurally sound CMS signature says, before any verdict: the
+/// signer's key and certificate, and whether the digest and the signature
+/// hold. Keeping the two apart lets a verifier say *what* was altered: a
+/// valid signature over a digest that no longer matches means the signed
+/// bytes changed; an invalid one means the signature itself did.
+#[derive(Debug, Clone)]
+pub struct CmsFindings {
+    pub public: PublicKey,
+    pub leaf_der: Vec<u8>,
+    /// Every certificate embedded in the signature, DER.
+    pub embedded: Vec<Vec<u8>>,
+    pub digest_matches: bool,
+    pub signature_valid: bool,
+}
+
 /// Checks a detached CMS signature over `parts` and that its signer
 /// certificate chains to `root_der`.
 pub(super) fn verify(cms_der: &[u8], parts: &[&[u8]], root_der: &[u8]) -> Result<VerifiedSignature, VerifyError> {
+    let found = inspect(cms_der, parts)?;
+    if !found.digest_matches {
+        return Err(VerifyError::DigestMismatch);
+    }
+    if !found.signature_valid {
+        return Err(VerifyError::BadSignature);
+    }
+    verify_chain(&found.leaf_der, &found.embedded, root_der)?;
+    let summary = summarize(&found.leaf_der).map_err(malformed)?;
+    Ok(VerifiedSignature {
+        algorithm: found.public.algorithm(),
+        kid: found.public.kid().to_string(),
+        signer_certificate_der: found.leaf_der,
+        signer: summary,
+    })
+}
+
+/// Parses a detached CMS signature over `parts` and checks its digest and
+/// signature; errors are reserved for signatures that are malformed, use
+/// other algorithms, or bind another certificate.
+pub(crate) fn inspect(cms_der: &[u8], parts: &[&[u8]]) -> Result<CmsFindings, VerifyError> {
     let info = ContentInfo::from_der(cms_der).map_err(malformed)?;
     if info.content_type != ID_SIGNED_DATA {
         return Err(malformed(format!("content type {} is not signed-data", info.content_type)));
@@ -242,20 +290,22 @@ pub(super) fn verify(cms_der: &[u8], parts: &[&[u8]], root_der: &[u8]) -> Result
         return Err(malformed("PAdES signatures carry no signing-time attribute"));
     }
 
-    if claimed.as_bytes() != digest(parts).as_slice() {
-        return Err(VerifyError::DigestMismatch);
+    // Nothing outside the signed attributes and the signature value is
+    // protected by the signature: the versions, identifiers and algorithm
+    // fields must be exactly what our signer writes, so that no byte of
+    // the CMS can change unnoticed.
+    let mut in_order: Vec<Certificate> = vec![leaf.clone()];
+    in_order.extend(certificates.iter().filter(|c| **c != leaf).map(|c| (*c).clone()));
+    let rebuilt = assemble(alg, in_order, attrs.clone(), signer_info.signature.as_bytes().to_vec()).map_err(malformed)?;
+    if rebuilt != cms_der {
+        return Err(malformed("its structure differs from what our signer writes"));
     }
-    let signed_attrs_der = attrs.to_der().map_err(malformed)?;
-    public.verify(&signed_attrs_der, signer_info.signature.as_bytes()).map_err(|_| VerifyError::BadSignature)?;
 
-    verify_chain(&leaf_der, &certificates, root_der)?;
-    let summary = summarize(&leaf_der).map_err(malformed)?;
-    Ok(VerifiedSignature {
-        algorithm: alg,
-        kid: public.kid().to_string(),
-        signer_certificate_der: leaf_der,
-        signer: summary,
-    })
+    let digest_matches = claimed.as_bytes() == digest(parts).as_slice();
+    let signed_attrs_der = attrs.to_der().map_err(malformed)?;
+    let signature_valid = public.verify(&signed_attrs_der, signer_info.signature.as_bytes()).is_ok();
+    let embedded = certificates.iter().filter_map(|c| c.to_der().ok()).collect();
+    Ok(CmsFindings { public, leaf_der, embedded, digest_matches, signature_valid })
 }
 
 fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
@@ -272,8 +322,7 @@ fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
 
 /// From the leaf up through the embedded certificates until `root_der`
 /// issued one of them (at most a few steps).
-fn verify_chain(leaf_der: &[u8], certificates: &[&Certificate], root_der: &[u8]) -> Result<(), VerifyError> {
-    let embedded: Vec<Vec<u8>> = certificates.iter().filter_map(|c| c.to_der().ok()).collect();
+pub(crate) fn verify_chain(leaf_der: &[u8], embedded: &[Vec<u8>], root_der: &[u8]) -> Result<(), VerifyError> {
     let mut current = leaf_der.to_vec();
     for _ in 0..8 {
         if current == root_der {
