@@ -13,7 +13,9 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::{FieldCipher, MasterKey};
 use crate::import::{ImportOptions, Progress, import_files};
+use crate::report::registry::Registry;
 use crate::store::Store;
+use crate::web::rate_limit::VerifyLimits;
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Debug, Clone)]
@@ -22,6 +24,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub cipher: FieldCipher,
+    /// Issued reports: numbers, codes (hashed), status, sealed PDFs.
+    pub registry: Registry,
+    /// Per-client limits on verification requests.
+    pub limits: Arc<VerifyLimits>,
 }
 
 impl AppState {
@@ -31,7 +37,9 @@ impl AppState {
             .await
             .with_context(|| format!("opening database {}", settings.database.url.redacted()))?;
         let cipher = MasterKey::load(&settings)?.field_cipher();
-        Ok(AppState { store, settings: Arc::new(settings), clock, cipher })
+        let registry = Registry::new(store.clone(), cipher.clone());
+        let limits = Arc::new(VerifyLimits::new(&settings.verify));
+        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits })
     }
 }
 
@@ -43,7 +51,11 @@ pub struct Application {
 }
 
 impl Application {
+    /// Binds the listener; also makes sure the signing keys exist, so the
+    /// published keys and root certificate are there from the first start.
     pub async fn build(state: AppState) -> anyhow::Result<Self> {
+        crate::report::issue::load_signer(&state.settings, &state.cipher, state.clock.now())
+            .context("opening the report signing keys")?;
         let listener = TcpListener::bind(state.settings.listen)
             .await
             .with_context(|| format!("binding {}", state.settings.listen))?;
@@ -68,7 +80,10 @@ impl Application {
         let store = self.state.store.clone();
         let app = crate::web::router(self.state);
         tracing::info!(address = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        // The peer address feeds the per-client rate limits.
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

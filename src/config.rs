@@ -92,6 +92,36 @@ pub struct Settings {
     pub import: ImportSettings,
     pub scoring: ScoringSettings,
     pub report: ReportSettings,
+    pub verify: VerifySettings,
+}
+
+/// Officers' verification: pages, API and uploads.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifySettings {
+    /// Verification requests one client address may make per minute (a
+    /// token bucket: this many at once, refilled evenly over the minute).
+    pub requests_per_minute: u32,
+    /// Lookups with an unknown number or a wrong code one client address may
+    /// make per hour before all its lookups are refused for a while: codes
+    /// cannot be guessed by trying.
+    pub failed_lookups_per_hour: u32,
+    /// Largest PDF accepted for an upload check, in bytes.
+    pub max_upload_bytes: usize,
+    /// Behind a reverse proxy: take the client address from the last entry
+    /// of `X-Forwarded-For` (which the proxy appends) instead of the socket.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        VerifySettings {
+            requests_per_minute: 60,
+            failed_lookups_per_hour: 20,
+            max_upload_bytes: 10 * 1024 * 1024,
+            trust_forwarded_for: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -168,6 +198,7 @@ impl Default for Settings {
             import: ImportSettings::default(),
             scoring: ScoringSettings::default(),
             report: ReportSettings::default(),
+            verify: VerifySettings::default(),
         }
     }
 }
@@ -265,6 +296,18 @@ impl Settings {
         if let Some(v) = get("STANDING_REPORT_SIGNING_KEY") {
             self.report.signing_key = Some(PathBuf::from(v));
         }
+        if let Some(v) = get("STANDING_VERIFY_REQUESTS_PER_MINUTE") {
+            self.verify.requests_per_minute = parse("STANDING_VERIFY_REQUESTS_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = get("STANDING_VERIFY_FAILED_LOOKUPS_PER_HOUR") {
+            self.verify.failed_lookups_per_hour = parse("STANDING_VERIFY_FAILED_LOOKUPS_PER_HOUR", &v)?;
+        }
+        if let Some(v) = get("STANDING_VERIFY_MAX_UPLOAD_BYTES") {
+            self.verify.max_upload_bytes = parse("STANDING_VERIFY_MAX_UPLOAD_BYTES", &v)?;
+        }
+        if let Some(v) = get("STANDING_VERIFY_TRUST_FORWARDED_FOR") {
+            self.verify.trust_forwarded_for = parse("STANDING_VERIFY_TRUST_FORWARDED_FOR", &v)?;
+        }
         if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
             self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;
         }
@@ -284,6 +327,12 @@ impl Settings {
         }
         if !(1..=3650).contains(&self.report.validity_days) {
             bail!("report.validity_days must be between 1 and 3650");
+        }
+        if self.verify.requests_per_minute == 0 || self.verify.failed_lookups_per_hour == 0 {
+            bail!("verify.requests_per_minute and verify.failed_lookups_per_hour must be at least 1");
+        }
+        if !(1024..=100 * 1024 * 1024).contains(&self.verify.max_upload_bytes) {
+            bail!("verify.max_upload_bytes must be between 1 KiB and 100 MiB");
         }
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");

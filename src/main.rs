@@ -10,14 +10,13 @@ use clap::{Parser, Subcommand};
 use standing::app::{AppState, Application, demo_dir, load_demo_if_empty};
 use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
+use standing::crypto::MasterKey;
 use standing::domain::ReportNumber;
 use standing::import::{ImportError, ImportOptions, Progress, import_files};
+use standing::keys::{KeyRing, KeyStore};
 use standing::report::build::BuildError;
 use standing::report::issue::{self, IssuedReport};
-use standing::report::registry::{RegisteredReport, Registry, RegistryError, ReportState};
-use standing::crypto::MasterKey;
-use standing::keys::{KeyRing, KeyStore};
-use standing::report::issue;
+use standing::report::registry::{RegisteredReport, RegistryError, ReportState};
 use standing::report::verify::remote::Service;
 use standing::report::verify::{Verification, verify_pdf};
 use standing::scoring;
@@ -289,7 +288,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // the record has committed. It is staged first, so a full disk
             // fails before anything is recorded.
             let staged = Staged::write(&out, &issued.pdf)?;
-            let recorded = Registry::new(state.store.clone(), state.cipher.clone()).record(&issued, &account).await;
+            let recorded = state.registry.record(&issued, &account).await;
             state.store.close().await;
             recorded.context("recording the report failed; no report was handed out")?;
             staged.publish().with_context(|| {
@@ -328,7 +327,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// The operators' commands on issued reports.
 async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result<ExitCode> {
-    let registry = Registry::new(state.store.clone(), state.cipher.clone());
+    let registry = &state.registry;
     let now = state.clock.now();
     let today = now.date_naive();
     match action {
@@ -422,6 +421,11 @@ async fn run_reports(state: &AppState, action: ReportsCommand) -> anyhow::Result
                 ),
             }
             println!("report {number} is now superseded by {}", issued.data.report_number);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 /// `standing verify`: offline against the local keys or a JWKS file, or
 /// against the service (keys and status) when given its URL.
 async fn verify(
@@ -440,8 +444,7 @@ async fn verify(
         Ok(bytes) => bytes,
         Err(e) => return cannot(e),
     };
-    let root_pem = match root.map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
-    {
+    let root_pem = match root.map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))) {
         Some(Err(e)) => return cannot(e),
         Some(Ok(text)) => Some(text),
         None => None,
@@ -534,7 +537,9 @@ fn keys(settings: &Settings, now: chrono::DateTime<chrono::Utc>, command: KeysCo
         }
         KeysCommand::Rotate { algorithm } => {
             if settings.report.signing_chain.is_some() {
-                eprintln!("error: reports are signed with the operator's own key (report.signing_chain); rotate it there");
+                eprintln!(
+                    "error: reports are signed with the operator's own key (report.signing_chain); rotate it there"
+                );
                 return Ok(ExitCode::from(2));
             }
             let cipher = MasterKey::load(settings)?.field_cipher();
@@ -670,12 +675,4 @@ impl Drop for Staged {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
-/// Writes `bytes` to a temporary file beside `path`, then renames it, so a
-/// reader never sees half a report.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("moving the report to {}", path.display()))?;
-    Ok(())
 }

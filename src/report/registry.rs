@@ -20,6 +20,7 @@ use rand::RngCore;
 use serde::Serialize;
 
 use super::issue::{IssueError, IssuedReport, issue_report};
+use super::verify::{IssuedFacts, IssuedStatus};
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
@@ -135,6 +136,22 @@ impl RegisteredReport {
             average_monthly_spending: text("/spending/average_monthly/authority/text"),
             on_time_bill_rate: text("/bills/on_time_rate"),
             pdf_sha256: hex::encode(self.pdf_sha256),
+        }
+    }
+
+    /// What an upload check compares the file with.
+    pub fn issued_facts(&self) -> IssuedFacts<'_> {
+        let status = match &self.state {
+            ReportState::Valid => IssuedStatus::Valid,
+            ReportState::Revoked { at, reason } => IssuedStatus::Revoked { at: *at, reason: reason.clone() },
+            ReportState::Superseded { by, at, .. } => IssuedStatus::Superseded { by: by.clone(), at: Some(*at) },
+        };
+        IssuedFacts {
+            report_number: self.number.to_string(),
+            report_json: Some(&self.report),
+            pdf_sha256: self.pdf_sha256,
+            valid_until: self.valid_until,
+            status,
         }
     }
 }

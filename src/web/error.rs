@@ -22,9 +22,15 @@ pub enum ApiError {
     /// 422: well-formed but invalid, with a message per field.
     #[error("{message}")]
     Invalid { message: String, fields: BTreeMap<String, String> },
-    /// 429: too many requests; try again later.
-    #[error("too many requests; try again later")]
-    RateLimited,
+    /// 413: the body is larger than the endpoint accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415: the body is not of the type the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 429: too many requests; `Retry-After` says when to try again.
+    #[error("too many requests from this address; try again in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
     /// 503: a dependency (the database) is unavailable.
     #[error("{0}")]
     Unavailable(String),
@@ -53,7 +59,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,7 +73,9 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "wrong_state",
             ApiError::Invalid { .. } => "invalid_input",
-            ApiError::RateLimited => "rate_limited",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -88,7 +98,11 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let body = Body { error: Detail { code: self.code(), message, fields } };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after.into());
+        }
+        response
     }
 }
 

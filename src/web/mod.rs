@@ -1,17 +1,29 @@
 //! The HTTP face of the service: routers per audience, request ids, tracing,
 //! errors. Handlers stay thin and call the library.
 
+pub mod api;
+pub mod csrf;
 pub mod error;
+pub mod lookup;
+pub mod pages;
+pub mod rate_limit;
+pub mod status;
+pub mod upload;
+pub mod well_known;
 
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{MatchedPath, State};
+use axum::http::HeaderValue;
+use axum::http::header::{REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -22,9 +34,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application; tests can call it without a socket.
 pub fn router(state: AppState) -> Router {
+    // Room for the multipart framing around the largest accepted PDF.
+    let upload_limit = DefaultBodyLimit::max(state.settings.verify.max_upload_bytes + 64 * 1024);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/verify", get(pages::form).post(pages::upload).layer(upload_limit))
+        .route("/verify/{number}", get(pages::status))
+        .route("/api/v1/reports/{number}", get(api::report_status))
+        .route("/api/v1/verify", post(api::verify_upload).layer(upload_limit))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/.well-known/jwks.json", get(well_known::jwks))
+        .route("/.well-known/standing-root.pem", get(well_known::root_pem))
         .fallback(not_found)
         .with_state(state)
         .layer(
@@ -43,7 +64,12 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", method = %request.method(), route, request_id)
                 }))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // Report numbers and codes travel in URLs: never leak them
+                // to other sites, never let the pages be framed or sniffed.
+                .layer(SetResponseHeaderLayer::overriding(REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+                .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))),
         )
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use standing::app::{AppState, Application};
 use standing::clock::{FixedClock, SharedClock};
 use standing::config::{DatabaseUrl, Settings};
@@ -113,6 +113,27 @@ pub fn clock() -> SharedClock {
     Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()))
 }
 
+/// A clock the test moves forward: shared by the app and the test.
+#[derive(Debug)]
+pub struct TestClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn at(t: DateTime<Utc>) -> Arc<TestClock> {
+        Arc::new(TestClock(std::sync::Mutex::new(t)))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap();
+        *now += by;
+    }
+}
+
+impl standing::clock::Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 /// The application state on a fresh database.
 pub async fn state(db: &TestDb) -> AppState {
     AppState::open(db.settings(), clock()).await.unwrap()
@@ -127,7 +148,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
-    let state = state(db).await;
+    spawn_app_with(state(db).await).await
+}
+
+/// Serves `state` (its settings and clock as the test arranged them).
+pub async fn spawn_app_with(state: AppState) -> TestApp {
     let app = Application::build(state.clone()).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -15,3 +15,4 @@ mod scoring;
 mod store;
 mod tools;
 mod verify;
+mod verify_http;

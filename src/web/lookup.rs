@@ -1,0 +1,93 @@
+//! Looking a report up by number and code, shared by the status page, the
+//! status API and the upload check: rate limits per client address first,
+//! then the registry. A wrong code and an unknown number give the same
+//! answer and cost the client the same failed-lookup token.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::app::AppState;
+use crate::domain::{ReportNumber, VerificationCode};
+use crate::report::registry::RegisteredReport;
+
+/// The client's address: the socket's, or behind a trusted reverse proxy the
+/// last `X-Forwarded-For` entry (the one the proxy itself appended).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.settings.verify.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .and_then(|last| last.trim().parse::<IpAddr>().ok())
+        {
+            return Ok(ClientAddr(ip));
+        }
+        let socket = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        // Without connection info (the router called in-process) every
+        // request counts as one client.
+        Ok(ClientAddr(socket.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("too many requests from this address; try again in {0} seconds")]
+    RateLimited(u64),
+    #[error("{0}")]
+    BadNumber(String),
+    #[error("{0}")]
+    BadCode(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Spends one request token of `client`; refuses when it has none left.
+pub fn admit(state: &AppState, client: IpAddr) -> Result<(), LookupError> {
+    state.limits.requests.take(client, state.clock.now()).map_err(|r| LookupError::RateLimited(r.seconds))
+}
+
+/// The report with this number and code, or `None` when the number is
+/// unknown or the code wrong (indistinguishable by design). Malformed input
+/// is reported as such: the format is public, so saying so reveals nothing.
+pub async fn lookup(
+    state: &AppState,
+    client: IpAddr,
+    number: &str,
+    code: &str,
+) -> Result<Option<RegisteredReport>, LookupError> {
+    admit(state, client)?;
+    let number = ReportNumber::parse(number).map_err(|e| LookupError::BadNumber(e.0))?;
+    let code = VerificationCode::parse(code).map_err(|e| LookupError::BadCode(e.0))?;
+    found_or_count(state, client, &number, &code).await
+}
+
+/// The registry lookup proper, after admission and parsing. While a client
+/// has used up its failed lookups, it gets no answer at all, right or wrong.
+pub async fn found_or_count(
+    state: &AppState,
+    client: IpAddr,
+    number: &ReportNumber,
+    code: &VerificationCode,
+) -> Result<Option<RegisteredReport>, LookupError> {
+    let now = state.clock.now();
+    state.limits.failed_lookups.check(client, now).map_err(|r| LookupError::RateLimited(r.seconds))?;
+    let found = state.registry.find_with_code(number, code.compact()).await.map_err(anyhow::Error::from)?;
+    if found.is_none() {
+        // Spending after the fact: the token that ran out is the one that
+        // blocks the next lookup.
+        let _ = state.limits.failed_lookups.take(client, now);
+        tracing::info!("report lookup found nothing");
+    }
+    Ok(found)
+}

@@ -1,0 +1,116 @@
+//! The upload check shared by the page and the API: the offline checks of
+//! the file against the published keys, then the registry's view of the
+//! report it claims to be.
+
+use std::net::IpAddr;
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use super::lookup::{LookupError, admit, found_or_count};
+use super::status::StatusBody;
+use crate::app::AppState;
+use crate::domain::{ReportNumber, VerificationCode};
+use crate::keys::KeyRing;
+use crate::report::issue::key_dir;
+use crate::report::registry::{RegisteredReport, Status};
+use crate::report::verify::{FieldDiff, ProblemKind, Verification, verify_pdf};
+
+/// What an upload check found.
+#[derive(Debug)]
+pub struct UploadOutcome {
+    pub verification: Verification,
+    /// The issued report the file claims to be, when number and code match.
+    pub report: Option<RegisteredReport>,
+    pub today: NaiveDate,
+}
+
+pub async fn check_upload(state: &AppState, client: IpAddr, pdf: Vec<u8>) -> Result<UploadOutcome, LookupError> {
+    admit(state, client)?;
+    let dir = key_dir(&state.settings);
+    let now = state.clock.now();
+    let mut verification = tokio::task::spawn_blocking(move || {
+        let ring = KeyRing::load(&dir)?;
+        Ok::<_, anyhow::Error>(verify_pdf(&pdf, &ring, now))
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    let claimed = verification
+        .report_number
+        .as_deref()
+        .and_then(|n| ReportNumber::parse(n).ok())
+        .zip(verification.verification_code.as_deref().and_then(|c| VerificationCode::parse(c).ok()));
+    let today = state.clock.today();
+    // A file that names no report (not a PDF, or not one of ours) has
+    // nothing to look up; "unknown report" would only repeat that.
+    let report = match claimed {
+        Some((number, code)) => {
+            let report = found_or_count(state, client, &number, &code).await?;
+            verification.apply_registry(report.as_ref().map(RegisteredReport::issued_facts).as_ref(), today);
+            report
+        }
+        None => None,
+    };
+    Ok(UploadOutcome { verification, report, today })
+}
+
+impl UploadOutcome {
+    /// The CSS class and the headline: VALID, or the report's status when
+    /// only the status is wrong, or NOT VALID.
+    pub fn headline(&self) -> (&'static str, &'static str) {
+        if self.verification.valid {
+            return ("valid", "VALID");
+        }
+        let only_status = self.verification.problems.iter().all(|p| {
+            matches!(p.kind, ProblemKind::Revoked { .. } | ProblemKind::Superseded { .. } | ProblemKind::Expired { .. })
+        });
+        match (&self.report, only_status) {
+            (Some(report), true) => match report.status(self.today) {
+                Status::Revoked => ("revoked", "REVOKED"),
+                Status::Superseded => ("superseded", "SUPERSEDED"),
+                Status::Expired => ("expired", "EXPIRED"),
+                Status::Valid => ("invalid", "NOT VALID"),
+            },
+            _ => ("invalid", "NOT VALID"),
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        if self.verification.valid {
+            "This file is exactly the report we issued, unchanged, signed with our key, and the report is valid.".into()
+        } else {
+            match self.verification.problems.first() {
+                Some(first) => format!("Do not accept this file: {}", first.message),
+                None => "Do not accept this file.".into(),
+            }
+        }
+    }
+
+    /// The fields of the attached `report.json` that differ from what was
+    /// issued.
+    pub fn differences(&self) -> &[FieldDiff] {
+        self.verification
+            .problems
+            .iter()
+            .find_map(|p| match &p.kind {
+                ProblemKind::ReportDataDiffers { fields } => Some(fields.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
+
+    /// The API's answer: the verification itself plus the report's status.
+    pub fn to_json(&self, today: NaiveDate) -> Value {
+        let mut body = serde_json::to_value(&self.verification).unwrap_or_else(|_| json!({}));
+        if let Value::Object(map) = &mut body {
+            map.insert(
+                "report".into(),
+                self.report
+                    .as_ref()
+                    .and_then(|r| serde_json::to_value(StatusBody::new(r, today)).ok())
+                    .unwrap_or(Value::Null),
+            );
+        }
+        body
+    }
+}

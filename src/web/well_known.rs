@@ -1,0 +1,36 @@
+//! Published verification material: the signing keys as a JWK Set and the
+//! root certificate, read from the key directory on each request so a
+//! rotation (`standing keys rotate`) shows at once.
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+
+use super::ApiError;
+use crate::app::AppState;
+use crate::keys::KeyRing;
+use crate::report::issue::key_dir;
+
+async fn key_ring(state: &AppState) -> Result<KeyRing, ApiError> {
+    let dir = key_dir(&state.settings);
+    tokio::task::spawn_blocking(move || KeyRing::load(&dir))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// `GET /.well-known/jwks.json`: every signing key ever used, with its
+/// window and status (RFC 7517, 8037, 7638).
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let ring = key_ring(&state).await?;
+    let body = serde_json::to_vec_pretty(&ring.jwks(state.clock.now())).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(([(CONTENT_TYPE, "application/jwk-set+json"), (CACHE_CONTROL, "public, max-age=300")], body).into_response())
+}
+
+/// `GET /.well-known/standing-root.pem`: the root certificate, for viewers'
+/// trust lists.
+pub async fn root_pem(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let ring = key_ring(&state).await?;
+    let pem = ring.root_pem().ok_or_else(|| ApiError::NotFound("no root certificate has been created yet".into()))?;
+    Ok(([(CONTENT_TYPE, "application/x-pem-file"), (CACHE_CONTROL, "public, max-age=3600")], pem).into_response())
+}

@@ -1,0 +1,423 @@
+//! Officers' verification over HTTP, on a running app with a fresh database:
+//! the status page and API, revocation, reissue and expiry showing at once,
+//! the PDF upload check (page and API), rate limits, the published keys.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{TimeZone, Utc};
+use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+use standing::app::{AppState, demo_dir, load_demo_if_empty};
+use standing::clock::Clock;
+use standing::config::Settings;
+use standing::domain::ReportNumber;
+use standing::report::issue::{self, IssuedReport};
+use standing::report::registry;
+
+use crate::helpers::*;
+
+/// An app on a fresh database with the demo data, a clock the test moves,
+/// and `tweak` applied to its settings.
+async fn app_with(db: &TestDb, tweak: impl FnOnce(&mut Settings)) -> (TestApp, Arc<TestClock>) {
+    let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap());
+    let mut settings = db.settings();
+    tweak(&mut settings);
+    let state = AppState::open(settings, clock.clone()).await.unwrap();
+    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    (spawn_app_with(state).await, clock)
+}
+
+/// Issues and records a report for `account`, as `standing report` does.
+async fn issue(state: &AppState, account: &str, seed: u64) -> IssuedReport {
+    let now = state.clock.now();
+    let signer = issue::load_signer(&state.settings, &state.cipher, now).unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let issued = issue::issue_report(
+        &state.settings,
+        &state.store,
+        &state.cipher,
+        &signer,
+        account,
+        now.date_naive(),
+        now,
+        &mut rng,
+    )
+    .await
+    .unwrap();
+    state.registry.record(&issued, account).await.unwrap();
+    issued
+}
+
+fn status_url(app: &TestApp, issued: &IssuedReport) -> String {
+    format!("{}/verify/{}?c={}", app.base, issued.data.report_number, issued.data.verification_code)
+}
+
+fn api_url(app: &TestApp, number: &str, code: &str) -> String {
+    format!("{}/api/v1/reports/{number}?code={code}", app.base)
+}
+
+async fn get(app: &TestApp, url: &str) -> (u16, String) {
+    let response = app.client.get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn api_status(app: &TestApp, issued: &IssuedReport) -> serde_json::Value {
+    let url = api_url(app, &issued.data.report_number, &issued.data.verification_code);
+    let response = app.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn api_verify(app: &TestApp, pdf: Vec<u8>) -> serde_json::Value {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("content-type", "application/pdf")
+        .body(pdf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn problem_codes(verdict: &serde_json::Value) -> Vec<String> {
+    verdict["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn status_page_and_api_follow_revocation_reissue_and_expiry_at_once() {
+    let db = TestDb::new().await;
+    let (app, clock) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1012", 1).await;
+    let number = issued.data.report_number.clone();
+
+    // VALID, with the key facts; the passport shows only its last 3 characters.
+    let (status, html) = get(&app, &status_url(&app, &issued)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(">VALID<"), "{html}");
+    assert!(html.contains("Zoë Łucja ŌTSUKA-NÚÑEZ"), "the name, HTML-safe: {html}");
+    let passport = &issued.data.applicant.passport_number;
+    assert!(!html.contains(passport.as_str()), "the full passport number is never shown");
+    assert!(html.contains(&passport[passport.len() - 3..]));
+    assert!(html.contains(&hex::encode(issued.sha256)));
+    assert!(html.contains(&issued.data.assets.total.current.authority.text), "total assets in CAD");
+    assert!(html.contains(&issued.data.spending.average_monthly.authority.text));
+    assert!(html.contains(&issued.data.bills.on_time_rate));
+
+    let json = api_status(&app, &issued).await;
+    assert_eq!(json["status"], "valid");
+    assert_eq!(json["report_number"], number);
+    assert_eq!(json["pdf_sha256"], hex::encode(issued.sha256));
+    assert_eq!(json["key_facts"]["full_name"], "Zoë Łucja ŌTSUKA-NÚÑEZ");
+    assert!(json["key_facts"]["passport_masked"].as_str().unwrap().ends_with(&passport[passport.len() - 3..]));
+    assert!(!json.to_string().contains(passport.as_str()));
+
+    // The form's submission leads to the same page.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/verify?number={}&c={}", app.base, number.to_lowercase(), issued.data.verification_code))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        format!("/verify/{number}?c={}", issued.data.verification_code).as_str()
+    );
+
+    // Revoked: at once, on the page and in the API.
+    let parsed = ReportNumber::parse(&number).unwrap();
+    app.state.registry.revoke(&parsed, "Account closed at the applicant's request", clock.now()).await.unwrap();
+    let (_, html) = get(&app, &status_url(&app, &issued)).await;
+    assert!(html.contains(">REVOKED<"), "{html}");
+    assert!(html.contains("Account closed at the applicant&#39;s request"), "{html}");
+    let json = api_status(&app, &issued).await;
+    assert_eq!(json["status"], "revoked");
+    assert_eq!(json["revoked"]["reason"], "Account closed at the applicant's request");
+
+    // Superseded: a reissue of another report names its successor.
+    let second = issue(&app.state, "A1001", 2).await;
+    let signer = issue::load_signer(&app.state.settings, &app.state.cipher, clock.now()).unwrap();
+    let (newer, _old) = registry::reissue(
+        &app.state.settings,
+        &app.state.store,
+        &app.state.cipher,
+        &signer,
+        &ReportNumber::parse(&second.data.report_number).unwrap(),
+        "Corrected address",
+        clock.now(),
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(3),
+    )
+    .await
+    .unwrap();
+    let (_, html) = get(&app, &status_url(&app, &second)).await;
+    assert!(html.contains(">SUPERSEDED<"), "{html}");
+    assert!(html.contains(&newer.data.report_number), "{html}");
+    let json = api_status(&app, &second).await;
+    assert_eq!(json["status"], "superseded");
+    assert_eq!(json["superseded"]["by"], newer.data.report_number);
+    assert_eq!(api_status(&app, &newer).await["status"], "valid");
+
+    // Expired: the day after its last valid day, by the clock.
+    let last_day = newer.data.valid_until;
+    let days = (last_day - clock.now().date_naive()).num_days();
+    clock.advance(chrono::Duration::days(days));
+    assert_eq!(api_status(&app, &newer).await["status"], "valid", "valid through its last day");
+    clock.advance(chrono::Duration::days(1));
+    assert_eq!(api_status(&app, &newer).await["status"], "expired");
+    let (_, html) = get(&app, &status_url(&app, &newer)).await;
+    assert!(html.contains(">EXPIRED<"), "{html}");
+}
+
+#[tokio::test]
+async fn a_wrong_code_answers_exactly_like_an_unknown_number() {
+    let db = TestDb::new().await;
+    let (app, _) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1004", 4).await;
+    let unknown = ReportNumber::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(99)).to_string();
+
+    let wrong_code = app.client.get(api_url(&app, &issued.data.report_number, "ZZZZ-ZZZZ")).send().await.unwrap();
+    let no_such = app.client.get(api_url(&app, &unknown, "ZZZZ-ZZZZ")).send().await.unwrap();
+    assert_eq!(wrong_code.status(), 404);
+    assert_eq!(no_such.status(), 404);
+    assert_eq!(wrong_code.text().await.unwrap(), no_such.text().await.unwrap());
+
+    // The pages differ only in the number typed.
+    let (s1, page1) = get(&app, &format!("{}/verify/{}?c=ZZZZ-ZZZZ", app.base, issued.data.report_number)).await;
+    let (s2, page2) = get(&app, &format!("{}/verify/{unknown}?c=ZZZZ-ZZZZ", app.base)).await;
+    assert_eq!((s1, s2), (404, 404));
+    assert!(page1.contains("NOT FOUND"));
+    assert_eq!(page1.replace(&issued.data.report_number, "N"), page2.replace(&unknown, "N"));
+
+    // A typing mistake is caught by the check symbol, before any lookup.
+    let mut typo = issued.data.report_number.clone().into_bytes();
+    let last = typo.len() - 1;
+    typo[last] = if typo[last] == b'0' { b'1' } else { b'0' };
+    let typo = String::from_utf8(typo).unwrap();
+    let response = app.client.get(api_url(&app, &typo, &issued.data.verification_code)).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_input");
+    assert!(body["error"]["fields"]["number"].as_str().unwrap().contains("typing mistake"));
+    // No code at all.
+    let response = app.client.get(format!("{}/api/v1/reports/{}", app.base, issued.data.report_number)).send().await;
+    assert_eq!(response.unwrap().status(), 422);
+}
+
+#[tokio::test]
+async fn lookups_are_rate_limited_per_client() {
+    let db = TestDb::new().await;
+    let (app, clock) = app_with(&db, |s| {
+        s.verify.requests_per_minute = 6;
+        s.verify.failed_lookups_per_hour = 3;
+    })
+    .await;
+    let issued = issue(&app.state, "A1004", 5).await;
+    let good = api_url(&app, &issued.data.report_number, &issued.data.verification_code);
+    let bad = api_url(&app, &issued.data.report_number, "ZZZZ-ZZZZ");
+
+    // Three wrong codes use up the failed-lookup budget; then even the right
+    // code gets no answer, so guessing cannot go on.
+    for _ in 0..3 {
+        assert_eq!(app.client.get(&bad).send().await.unwrap().status(), 404);
+    }
+    let refused = app.client.get(&good).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=1200).contains(&retry), "{retry}");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+
+    // An hour later the budget is back; the request budget (6 a minute) is
+    // spent on these and refuses the seventh.
+    clock.advance(chrono::Duration::hours(1));
+    for _ in 0..6 {
+        assert_eq!(app.client.get(&good).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(app.client.get(&good).send().await.unwrap().status(), 429);
+    let (status, html) = get(&app, &status_url(&app, &issued)).await;
+    assert_eq!(status, 429);
+    assert!(html.contains("Too many checks"), "{html}");
+    clock.advance(chrono::Duration::seconds(10));
+    assert_eq!(app.client.get(&good).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_api_checks_an_uploaded_pdf_and_names_what_fails() {
+    let db = TestDb::new().await;
+    let (app, clock) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1012", 6).await;
+
+    let verdict = api_verify(&app, issued.pdf.clone()).await;
+    assert_eq!(verdict["valid"], true, "{verdict:#}");
+    assert!(problem_codes(&verdict).is_empty());
+    assert_eq!(verdict["report"]["status"], "valid");
+    assert_eq!(verdict["report_number"], issued.data.report_number);
+    assert_eq!(verdict["sha256"], hex::encode(issued.sha256));
+
+    // Bytes appended after signing: counted.
+    let mut appended = issued.pdf.clone();
+    appended.extend_from_slice(b"\n% a comment added later\n");
+    let verdict = api_verify(&app, appended).await;
+    assert_eq!(verdict["valid"], false);
+    assert!(problem_codes(&verdict).contains(&"bytes_appended".to_owned()), "{verdict:#}");
+    assert!(verdict.to_string().contains("25 bytes"), "{verdict:#}");
+
+    // Not a PDF at all.
+    let verdict = api_verify(&app, b"GIF89a not a report".to_vec()).await;
+    assert_eq!(problem_codes(&verdict), vec!["not_pdf".to_owned()]);
+
+    // A revoked report's file is intact but no longer valid.
+    app.state
+        .registry
+        .revoke(&ReportNumber::parse(&issued.data.report_number).unwrap(), "Issued in error", clock.now())
+        .await
+        .unwrap();
+    let verdict = api_verify(&app, issued.pdf.clone()).await;
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(problem_codes(&verdict), vec!["revoked".to_owned()], "{verdict:#}");
+    assert_eq!(verdict["report"]["status"], "revoked");
+
+    // The wrong media type, an empty body, and too large a body.
+    let response = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let response = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("content-type", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let huge = vec![b'%'; app.state.settings.verify.max_upload_bytes + 100 * 1024];
+    let response = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("content-type", "application/pdf")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_large");
+}
+
+#[tokio::test]
+async fn the_upload_page_needs_its_csrf_token_and_shows_the_verdict() {
+    let db = TestDb::new().await;
+    let (app, _) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1004", 7).await;
+
+    let form = app.client.get(format!("{}/verify", app.base)).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    assert_eq!(form.headers()["cache-control"], "no-store");
+    assert_eq!(form.headers()["referrer-policy"], "no-referrer");
+    assert!(form.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let html = form.text().await.unwrap();
+    assert!(!html.contains("<script"), "no JavaScript needed");
+    let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert_eq!(cookie, format!("standing_csrf={token}"));
+
+    let upload = |pdf: Vec<u8>, token: Option<String>, cookie: Option<String>| {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(t) = token {
+            form = form.text("csrf", t);
+        }
+        form = form.part("pdf", reqwest::multipart::Part::bytes(pdf).file_name("report.pdf"));
+        let mut request = app.client.post(format!("{}/verify", app.base)).multipart(form);
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        request.send()
+    };
+
+    let response = upload(issued.pdf.clone(), Some(token.clone()), Some(cookie.clone())).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(">VALID<"), "{html}");
+    assert!(html.contains(&issued.data.report_number));
+
+    let mut changed = issued.pdf.clone();
+    let at = changed.len() / 3;
+    changed[at] ^= 0x01;
+    let html = upload(changed, Some(token.clone()), Some(cookie.clone())).await.unwrap().text().await.unwrap();
+    assert!(html.contains("NOT VALID"), "{html}");
+
+    // Without the token, or with a token that is not the cookie's: refused.
+    assert_eq!(upload(issued.pdf.clone(), None, Some(cookie.clone())).await.unwrap().status(), 403);
+    assert_eq!(upload(issued.pdf.clone(), Some(token.clone()), None).await.unwrap().status(), 403);
+    assert_eq!(upload(issued.pdf.clone(), Some("forged".into()), Some(cookie)).await.unwrap().status(), 403);
+}
+
+/// RFC 7638: SHA-256 over the required members in lexicographic order.
+fn thumbprint(jwk: &serde_json::Value) -> String {
+    let canonical = match jwk["kty"].as_str().unwrap() {
+        "OKP" => {
+            format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, jwk["crv"].as_str().unwrap(), jwk["x"].as_str().unwrap())
+        }
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            jwk["crv"].as_str().unwrap(),
+            jwk["x"].as_str().unwrap(),
+            jwk["y"].as_str().unwrap()
+        ),
+        other => panic!("unexpected kty {other}"),
+    };
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[tokio::test]
+async fn published_keys_follow_the_rfc_formats() {
+    let db = TestDb::new().await;
+    let (app, _) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1004", 8).await;
+
+    let response = app.client.get(format!("{}/.well-known/jwks.json", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/jwk-set+json");
+    let jwks: serde_json::Value = response.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert_eq!(key["alg"], "EdDSA");
+    assert_eq!(key["use"], "sig");
+    assert!(key.get("d").is_none(), "never a private member");
+    let x = key["x"].as_str().unwrap();
+    assert!(!x.contains('=') && !x.contains('+') && !x.contains('/'), "base64url without padding");
+    assert_eq!(URL_SAFE_NO_PAD.decode(x).unwrap().len(), 32);
+    assert_eq!(key["kid"], thumbprint(key));
+    assert_eq!(key["kid"], issued.data.signing.key_id, "the report names the key that signed it");
+    assert_eq!(key["status"], "active");
+    // x5c: standard base64 DER, leaf first; its SHA-256 is x5t#S256.
+    let leaf = STANDARD.decode(key["x5c"][0].as_str().unwrap()).unwrap();
+    assert_eq!(key["x5t#S256"], URL_SAFE_NO_PAD.encode(Sha256::digest(&leaf)));
+
+    let response = app.client.get(format!("{}/.well-known/standing-root.pem", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let pem = response.text().await.unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    let root_der = STANDARD.decode(key["x5c"][1].as_str().unwrap()).unwrap();
+    let (label, from_pem) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+    assert_eq!(label, "CERTIFICATE");
+    assert_eq!(from_pem, root_der);
+
+    let openapi: serde_json::Value =
+        app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    assert!(openapi["paths"]["/api/v1/verify"]["post"].is_object());
+}
