@@ -147,12 +147,17 @@ impl Fonts {
 
     /// Width of `s` in points at `size`.
     fn width(&self, face: Face, size: f32, s: &str) -> f32 {
+        self.points(face, size, self.units(face, s))
+    }
+
+    /// Advance of `s` in font units: widths add up (no kerning), so a line
+    /// is measured word by word.
+    fn units(&self, face: Face, s: &str) -> u32 {
         let (font, m) = match face {
             Face::Regular => (&self.regular, &self.regular_metrics),
             Face::Bold => (&self.bold, &self.bold_metrics),
         };
-        let units: u32 = s
-            .chars()
+        s.chars()
             .map(|c| {
                 let c = u32::from(c);
                 let adv = match m.table.get(c as usize) {
@@ -161,7 +166,14 @@ impl Fonts {
                 };
                 u32::from(adv)
             })
-            .sum();
+            .sum()
+    }
+
+    fn points(&self, face: Face, size: f32, units: u32) -> f32 {
+        let m = match face {
+            Face::Regular => &self.regular_metrics,
+            Face::Bold => &self.bold_metrics,
+        };
         units as f32 * size / m.units_per_em
     }
 
@@ -169,19 +181,27 @@ impl Fonts {
     /// are broken between characters.
     fn wrap(&self, face: Face, size: f32, s: &str, width: f32) -> Vec<String> {
         let s = printable(s);
+        let space = self.units(face, " ");
         let mut lines = Vec::new();
         let mut line = String::new();
+        let mut line_units = 0;
         for word in s.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-            if self.width(face, size, &candidate) <= width {
-                line = candidate;
+            let word_units = self.units(face, word);
+            let candidate = if line.is_empty() { word_units } else { line_units + space + word_units };
+            if self.points(face, size, candidate) <= width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_units = candidate;
                 continue;
             }
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }
-            if self.width(face, size, word) <= width {
-                line = word.to_owned();
+            if self.points(face, size, word_units) <= width {
+                line.push_str(word);
+                line_units = word_units;
             } else {
                 for c in word.chars() {
                     line.push(c);
@@ -191,6 +211,7 @@ impl Fonts {
                         line.push(c);
                     }
                 }
+                line_units = self.units(face, &line);
             }
         }
         if !line.is_empty() || lines.is_empty() {
