@@ -4,6 +4,7 @@
 //! - [`data`]: the shape of that data (also `report.json` in the PDF).
 //! - [`render`]: the PDF itself (printpdf, embedded fonts, QR code).
 //! - [`sign`]: the PAdES signature, added as an incremental update.
+//! - `subset`: font subsets that keep glyph ids, for the PDF's fonts.
 //! - [`issue`]: the whole pipeline, from account to signed bytes.
 //! - [`registry`]: every issued report, its state (valid, revoked,
 //!   superseded), its sealed JSON and PDF; revoke and reissue.
@@ -16,4 +17,5 @@ pub mod registry;
 pub mod render;
 pub mod sample;
 pub mod sign;
+mod subset;
 pub mod verify;

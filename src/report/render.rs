@@ -8,6 +8,7 @@
 //! same bytes.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use lopdf::{Document, Object};
@@ -22,6 +23,7 @@ use printpdf_lopdf::{
 use sha2::{Digest, Sha256};
 
 use super::data::{Amount, AssetFigures, ReportData};
+use super::subset::FontProgram;
 use crate::domain::Currency;
 
 pub use super::sample::sample_report;
@@ -84,6 +86,13 @@ pub struct Fonts {
     bold: ParsedFont,
     regular_metrics: Metrics,
     bold_metrics: Metrics,
+    /// The font programs' tables, for subsetting.
+    regular_program: FontProgram,
+    bold_program: FontProgram,
+    /// What printpdf is given: the faces without outlines (see
+    /// [`FontProgram::skeleton`]).
+    regular_skeleton: ParsedFont,
+    bold_skeleton: ParsedFont,
 }
 
 impl std::fmt::Debug for Fonts {
@@ -106,7 +115,24 @@ impl Fonts {
         let bold = ParsedFont::from_bytes(BOLD_TTF, 0, &mut Vec::new()).ok_or(RenderError::Font("DejaVu Sans Bold"))?;
         let regular_metrics = Metrics::new(&regular);
         let bold_metrics = Metrics::new(&bold);
-        Ok(Fonts { regular, bold, regular_metrics, bold_metrics })
+        let regular_program = FontProgram::parse(REGULAR_TTF).ok_or(RenderError::Font("DejaVu Sans"))?;
+        let bold_program = FontProgram::parse(BOLD_TTF).ok_or(RenderError::Font("DejaVu Sans Bold"))?;
+        let skeleton = |program: &FontProgram, name| {
+            let bytes = program.skeleton().ok_or(RenderError::Font(name))?;
+            ParsedFont::from_bytes(&bytes, 0, &mut Vec::new()).ok_or(RenderError::Font(name))
+        };
+        let regular_skeleton = skeleton(&regular_program, "DejaVu Sans")?;
+        let bold_skeleton = skeleton(&bold_program, "DejaVu Sans Bold")?;
+        Ok(Fonts {
+            regular,
+            bold,
+            regular_metrics,
+            bold_metrics,
+            regular_program,
+            bold_program,
+            regular_skeleton,
+            bold_skeleton,
+        })
     }
 
     /// The process-wide fonts, parsed on first use.
@@ -121,12 +147,17 @@ impl Fonts {
 
     /// Width of `s` in points at `size`.
     fn width(&self, face: Face, size: f32, s: &str) -> f32 {
+        self.points(face, size, self.units(face, s))
+    }
+
+    /// Advance of `s` in font units: widths add up (no kerning), so a line
+    /// is measured word by word.
+    fn units(&self, face: Face, s: &str) -> u32 {
         let (font, m) = match face {
             Face::Regular => (&self.regular, &self.regular_metrics),
             Face::Bold => (&self.bold, &self.bold_metrics),
         };
-        let units: u32 = s
-            .chars()
+        s.chars()
             .map(|c| {
                 let c = u32::from(c);
                 let adv = match m.table.get(c as usize) {
@@ -135,7 +166,14 @@ impl Fonts {
                 };
                 u32::from(adv)
             })
-            .sum();
+            .sum()
+    }
+
+    fn points(&self, face: Face, size: f32, units: u32) -> f32 {
+        let m = match face {
+            Face::Regular => &self.regular_metrics,
+            Face::Bold => &self.bold_metrics,
+        };
         units as f32 * size / m.units_per_em
     }
 
@@ -143,19 +181,27 @@ impl Fonts {
     /// are broken between characters.
     fn wrap(&self, face: Face, size: f32, s: &str, width: f32) -> Vec<String> {
         let s = printable(s);
+        let space = self.units(face, " ");
         let mut lines = Vec::new();
         let mut line = String::new();
+        let mut line_units = 0;
         for word in s.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-            if self.width(face, size, &candidate) <= width {
-                line = candidate;
+            let word_units = self.units(face, word);
+            let candidate = if line.is_empty() { word_units } else { line_units + space + word_units };
+            if self.points(face, size, candidate) <= width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_units = candidate;
                 continue;
             }
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }
-            if self.width(face, size, word) <= width {
-                line = word.to_owned();
+            if self.points(face, size, word_units) <= width {
+                line.push_str(word);
+                line_units = word_units;
             } else {
                 for c in word.chars() {
                     line.push(c);
@@ -165,6 +211,7 @@ impl Fonts {
                         line.push(c);
                     }
                 }
+                line_units = self.units(face, &line);
             }
         }
         if !line.is_empty() || lines.is_empty() {
@@ -569,6 +616,11 @@ fn group_thousands(n: u64) -> String {
 /// Renders the unsigned report PDF. Deterministic: the same data gives the
 /// same bytes.
 pub fn render_pdf(data: &ReportData, fonts: &Fonts) -> Result<Vec<u8>, RenderError> {
+    render_with(data, fonts, [&fonts.regular_skeleton, &fonts.bold_skeleton])
+}
+
+/// Renders with `given` as the faces printpdf sees.
+fn render_with(data: &ReportData, fonts: &Fonts, given: [&ParsedFont; 2]) -> Result<Vec<u8>, RenderError> {
     let mut l = Layout::new(fonts);
     first_page(&mut l, data)?;
     assets(&mut l, data);
@@ -577,16 +629,98 @@ pub fn render_pdf(data: &ReportData, fonts: &Fonts) -> Result<Vec<u8>, RenderErr
     decorate(&mut l, data);
 
     let mut doc = PdfDocument::new(&format!("Proof of Financial Standing {}", data.report_number));
-    doc.resources.fonts.map.insert(FontId(REGULAR_ID.to_owned()), PdfFont::new(fonts.regular.clone()));
-    doc.resources.fonts.map.insert(FontId(BOLD_ID.to_owned()), PdfFont::new(fonts.bold.clone()));
-    let pages =
-        l.pages.into_iter().map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), compact(ops))).collect();
+    doc.resources.fonts.map.insert(FontId(REGULAR_ID.to_owned()), PdfFont::new(given[0].clone()));
+    doc.resources.fonts.map.insert(FontId(BOLD_ID.to_owned()), PdfFont::new(given[1].clone()));
+    let pages: Vec<Vec<Op>> = l.pages.into_iter().map(compact).collect();
+    let used = used_glyphs(fonts, &pages);
+    let pages = pages.into_iter().map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), ops)).collect();
     let mut warnings = Vec::new();
     // printpdf's own `save` compresses every stream at level 9 and the result
     // then had to be parsed again to be finished; its document is finished in
-    // place instead, and compressed once at a fast level.
-    let doc = doc.with_pages(pages).to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    // place instead, and compressed once at a fast level. Its subsetter
+    // (parse, renumber, parse again) is replaced by one that keeps glyph ids:
+    // printpdf embeds the whole font and the program is swapped for the subset.
+    let options = PdfSaveOptions { subset_fonts: false, ..PdfSaveOptions::default() };
+    let mut doc = doc.with_pages(pages).to_lopdf_document(&options, &mut warnings);
+    embed_subsets(&mut doc, fonts, &used)?;
     finish(doc, data)
+}
+
+/// The glyphs each face shows, with a character for each, found as printpdf
+/// finds them (the font's cmap, character by character).
+fn used_glyphs(fonts: &Fonts, pages: &[Vec<Op>]) -> [BTreeMap<u16, char>; 2] {
+    let mut used = [BTreeMap::new(), BTreeMap::new()];
+    for ops in pages {
+        let mut face = None;
+        for op in ops {
+            match op {
+                Op::SetFont { font: PdfFontHandle::External(FontId(id)), .. } => {
+                    face = match id.as_str() {
+                        REGULAR_ID => Some(0),
+                        BOLD_ID => Some(1),
+                        _ => None,
+                    };
+                }
+                Op::SetFont { .. } => face = None,
+                Op::ShowText { items } => {
+                    let Some(face) = face else { continue };
+                    let font = if face == 0 { &fonts.regular } else { &fonts.bold };
+                    for item in items {
+                        if let TextItem::Text(text) = item {
+                            for c in text.chars() {
+                                if let Some(g) = font.lookup_glyph_index(u32::from(c)) {
+                                    used[face].insert(g, c);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    used
+}
+
+/// Replaces each embedded font program with its subset and gives the font
+/// its subset tag (the first six letters of its resource name).
+fn embed_subsets(doc: &mut PDocument, fonts: &Fonts, used: &[BTreeMap<u16, char>; 2]) -> Result<(), RenderError> {
+    let page = *doc.get_pages().values().next().ok_or_else(|| pdf_error("no pages"))?;
+    let resources = doc.get_dictionary(page).and_then(|p| p.get(b"Resources")).and_then(PObject::as_reference);
+    let font_dict = doc.get_dictionary(resources.map_err(pdf_error)?).and_then(|r| r.get(b"Font"));
+    let font_dict =
+        doc.get_dictionary(font_dict.and_then(PObject::as_reference).map_err(pdf_error)?).map_err(pdf_error)?;
+    let faces = [(REGULAR_ID, &fonts.regular_program, &used[0]), (BOLD_ID, &fonts.bold_program, &used[1])];
+    let ids: Vec<_> = faces
+        .into_iter()
+        .filter_map(|(key, program, used)| {
+            Some((key, program, used, font_dict.get(key.as_bytes()).ok()?.as_reference().ok()?))
+        })
+        .collect();
+    for (key, program, used, type0_id) in ids {
+        let type0 = doc.get_object_mut(type0_id).and_then(PObject::as_dict_mut).map_err(pdf_error)?;
+        let name = type0.get(b"BaseFont").and_then(PObject::as_name).map_err(pdf_error)?;
+        let tagged = PObject::Name([key.as_bytes(), b"+", name].concat());
+        type0.set("BaseFont", tagged.clone());
+        let descendant = type0
+            .get_mut(b"DescendantFonts")
+            .and_then(PObject::as_array_mut)
+            .map_err(pdf_error)?
+            .first_mut()
+            .ok_or_else(|| pdf_error("no descendant font"))?
+            .as_dict_mut()
+            .map_err(pdf_error)?;
+        descendant.set("BaseFont", tagged.clone());
+        let descriptor_id = descendant.get(b"FontDescriptor").and_then(PObject::as_reference).map_err(pdf_error)?;
+        let descriptor = doc.get_object_mut(descriptor_id).and_then(PObject::as_dict_mut).map_err(pdf_error)?;
+        descriptor.set("FontName", tagged);
+        let file_id = descriptor.get(b"FontFile2").and_then(PObject::as_reference).map_err(pdf_error)?;
+        let stream = doc.get_object_mut(file_id).and_then(PObject::as_stream_mut).map_err(pdf_error)?;
+        let program = program.subset(used);
+        stream.dict.set("Length1", PObject::Integer(program.len() as i64));
+        stream.set_content(program);
+    }
+    Ok(())
 }
 
 fn first_page(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
@@ -646,11 +780,30 @@ fn first_page(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
     verification(l, d)
 }
 
+/// The mask every verification QR code uses. The qrcode crate tries all
+/// eight masks and keeps the one with the lowest penalty score, which took
+/// longer than drawing the rest of the page; any mask is valid (ISO/IEC 18004
+/// 7.8) and readers handle each one. Horizontal lines is the mask the search
+/// picked for the sample report.
+const QR_MASK: qrcode::canvas::MaskPattern = qrcode::canvas::MaskPattern::HorizontalLines;
+
+/// The modules of the QR code for `url` (EC level M), row by row.
+fn qr_modules(url: &str) -> Result<(usize, Vec<qrcode::Color>), RenderError> {
+    let qr_error = |e: qrcode::types::QrError| RenderError::Qr(e.to_string());
+    let ec = qrcode::EcLevel::M;
+    let bits = qrcode::bits::encode_auto(url.as_bytes(), ec).map_err(qr_error)?;
+    let version = bits.version();
+    let (data, ecc) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec).map_err(qr_error)?;
+    let mut canvas = qrcode::canvas::Canvas::new(version, ec);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&data, &ecc);
+    canvas.apply_mask(QR_MASK);
+    let width = usize::try_from(version.width()).map_err(|e| RenderError::Qr(e.to_string()))?;
+    Ok((width, canvas.into_colors()))
+}
+
 fn verification(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
-    let qr = qrcode::QrCode::with_error_correction_level(d.verification_url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| RenderError::Qr(e.to_string()))?;
-    let modules = qr.width();
-    let colors = qr.to_colors();
+    let (modules, colors) = qr_modules(&d.verification_url)?;
     let qr_size = 96.0;
     let quiet = 2.0;
     let module = qr_size / (modules as f32 + 2.0 * quiet);
@@ -975,7 +1128,8 @@ fn text_string(s: &str) -> PObject {
 
 /// zlib (zlib-rs) at a fast level, `level` 1 or 2: several times faster than
 /// printpdf's level 9. Page contents shrink by a third from level 1 to 2 for
-/// little time; font programs gain less and stay at level 1.
+/// little time; font programs and `report.json` gain little (about 1 KB for
+/// the JSON) and stay at level 1.
 fn deflate(bytes: &[u8], level: u32) -> Result<Vec<u8>, RenderError> {
     use std::io::Write;
     let mut encoder =
@@ -1040,7 +1194,7 @@ fn finish(mut doc: PDocument, data: &ReportData) -> Result<Vec<u8>, RenderError>
     ef_dict.set("Subtype", PObject::Name(b"application/json".to_vec()));
     ef_dict.set("Params", PObject::Dictionary(params));
     ef_dict.set("Filter", PObject::Name(b"FlateDecode".to_vec()));
-    let stream = PStream::new(ef_dict, deflate(&json, 2)?).with_compression(false);
+    let stream = PStream::new(ef_dict, deflate(&json, 1)?).with_compression(false);
     let stream_id = doc.add_object(stream);
     let mut ef = PDictionary::new();
     ef.set("F", PObject::Reference(stream_id));
@@ -1147,6 +1301,25 @@ mod tests {
         assert_eq!(lines.join(" "), text);
         let w = fonts.width(Face::Regular, 10.0, "M");
         assert!((5.0..12.0).contains(&w), "{w}");
+    }
+
+    #[test]
+    fn qr_code_with_the_fixed_mask_is_the_searched_one_for_the_sample() {
+        let data = sample_report();
+        let searched =
+            qrcode::QrCode::with_error_correction_level(data.verification_url.as_bytes(), qrcode::EcLevel::M).unwrap();
+        let (modules, colors) = qr_modules(&data.verification_url).unwrap();
+        assert_eq!(modules, searched.width());
+        assert!(colors == searched.to_colors(), "same modules as the best-mask search");
+    }
+
+    #[test]
+    fn printpdf_given_the_skeleton_fonts_writes_what_it_writes_given_the_real_ones() {
+        let data = sample_report();
+        let fonts = Fonts::embedded().unwrap();
+        let real = render_with(&data, fonts, [&fonts.regular, &fonts.bold]).unwrap();
+        let skeleton = render_pdf(&data, fonts).unwrap();
+        assert!(real == skeleton, "same bytes");
     }
 
     #[test]
