@@ -425,7 +425,7 @@ fn check_signature(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>, v: &mut Verif
         );
         return;
     };
-    let end = c.checked_add(d).unwrap_or(usize::MAX);
+    let end = c.saturating_add(d);
     if a != 0 || sig.contents_span.as_ref() != Some(&(b..c)) {
         v.fail(
             "byte_range",

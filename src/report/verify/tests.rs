@@ -319,7 +319,7 @@ fn rotation_keeps_old_reports_valid_and_refuses_old_keys_afterwards() {
     assert_eq!(v.key_id.as_deref(), Some(new.kid()));
     let v = verify_pdf(&after_old, &ring, now());
     assert_eq!(codes(&v), vec!["outside_key_window"]);
-    assert!(v.problems[0].message.contains(&format!("took over")), "{}", v.problems[0].message);
+    assert!(v.problems[0].message.contains("took over"), "{}", v.problems[0].message);
     assert!(v.problems[0].message.contains(new.kid()));
 
     // Before the key's certificate started, and in the future.
