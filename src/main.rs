@@ -10,10 +10,10 @@ use clap::{Parser, Subcommand};
 use standing::app::{AppState, Application, demo_dir, load_demo_if_empty};
 use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
-use standing::import::{ImportError, ImportOptions, Progress, import_files};
-use standing::report::build::BuildError;
 use standing::crypto::MasterKey;
+use standing::import::{ImportError, ImportOptions, Progress, import_files};
 use standing::keys::{KeyRing, KeyStore};
+use standing::report::build::BuildError;
 use standing::report::issue;
 use standing::report::verify::remote::Service;
 use standing::report::verify::{Verification, verify_pdf};
@@ -280,8 +280,7 @@ async fn verify(
         Ok(bytes) => bytes,
         Err(e) => return cannot(e),
     };
-    let root_pem = match root.map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display())))
-    {
+    let root_pem = match root.map(|p| std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))) {
         Some(Err(e)) => return cannot(e),
         Some(Ok(text)) => Some(text),
         None => None,
@@ -374,7 +373,9 @@ fn keys(settings: &Settings, now: chrono::DateTime<chrono::Utc>, command: KeysCo
         }
         KeysCommand::Rotate { algorithm } => {
             if settings.report.signing_chain.is_some() {
-                eprintln!("error: reports are signed with the operator's own key (report.signing_chain); rotate it there");
+                eprintln!(
+                    "error: reports are signed with the operator's own key (report.signing_chain); rotate it there"
+                );
                 return Ok(ExitCode::from(2));
             }
             let cipher = MasterKey::load(settings)?.field_cipher();

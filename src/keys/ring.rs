@@ -29,9 +29,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::KeyError;
 use super::cert::{certificate_pem, parse_certificate_pem_chain, summarize, verify_issued_by};
 use super::store::{PublishedKey, assign_retirement, read_root_certificate, scan_signing_certificates};
-use super::KeyError;
 
 /// The root certificate and the published signing keys, oldest first.
 #[derive(Debug, Clone, Default)]
@@ -94,8 +94,7 @@ impl KeyRing {
             if summary.public_key.kid() != kid || members.iter().any(|m| entry.get(*m) != public.get(*m)) {
                 return Err(bad(format!("key {kid} does not match its certificate")));
             }
-            if !from_pem
-                && let Some(last) = chain.last().filter(|c| chain.len() > 1 && verify_issued_by(c, c).is_ok())
+            if !from_pem && let Some(last) = chain.last().filter(|c| chain.len() > 1 && verify_issued_by(c, c).is_ok())
             {
                 match &root_der {
                     None => root_der = Some(last.clone()),

@@ -264,8 +264,7 @@ impl KeyStore {
                 newest.not_before
             )));
         }
-        let root_key =
-            read_sealed(dir, ROOT_KEY, cipher)?.ok_or_else(|| store_error(dir, ROOT_KEY, "is missing"))?;
+        let root_key = read_sealed(dir, ROOT_KEY, cipher)?.ok_or_else(|| store_error(dir, ROOT_KEY, "is missing"))?;
         let mut rng = rand::rng();
         let key = KeyPair::generate(algorithm, &mut rng);
         let kid = key.public_key()?.kid().to_string();

@@ -104,7 +104,9 @@ pub enum ProblemKind {
     /// reaches past the end of the file.
     ByteRangeInvalid,
     /// `count` bytes follow the signed ranges.
-    BytesAppended { count: u64 },
+    BytesAppended {
+        count: u64,
+    },
     /// The message digest no longer matches the signed bytes.
     ContentChanged,
     /// Bytes in the zero padding of `/Contents` changed.
@@ -113,7 +115,9 @@ pub enum ProblemKind {
     /// structure.
     SignatureAltered,
     /// The signing key is not among the published ones.
-    UnknownKey { kid: String },
+    UnknownKey {
+        kid: String,
+    },
     /// The signature does not verify with the signer's key.
     BadSignature,
     /// The signing certificate does not come from our root.
@@ -122,12 +126,21 @@ pub enum ProblemKind {
     OutsideKeyWindow,
     /// The registry has no such report.
     ReportUnknown,
-    Revoked { at: DateTime<Utc>, reason: String },
-    Superseded { by: String },
+    Revoked {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    Superseded {
+        by: String,
+    },
     /// `on` is the last day the report was valid.
-    Expired { on: NaiveDate },
+    Expired {
+        on: NaiveDate,
+    },
     /// The attached `report.json` differs from what was issued.
-    ReportDataDiffers { fields: Vec<FieldDiff> },
+    ReportDataDiffers {
+        fields: Vec<FieldDiff>,
+    },
     /// The file's SHA-256 is not the issued PDF's.
     FileDiffersFromIssued,
 }
@@ -195,8 +208,14 @@ pub enum IssuedStatus {
     Valid,
     /// Only from the status API, which judges expiry by its own clock.
     Expired,
-    Revoked { at: DateTime<Utc>, reason: String },
-    Superseded { by: String, at: Option<DateTime<Utc>> },
+    Revoked {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    Superseded {
+        by: String,
+        at: Option<DateTime<Utc>>,
+    },
 }
 
 /// What verification needs from the registry about one issued report.
@@ -259,7 +278,11 @@ impl Verification {
                 superseded_by: None,
                 same_file_as_issued: None,
             });
-            self.fail("registry", ProblemKind::ReportUnknown, format!("report {number} was not issued by this service"));
+            self.fail(
+                "registry",
+                ProblemKind::ReportUnknown,
+                format!("report {number} was not issued by this service"),
+            );
             self.valid = self.problems.is_empty();
             return;
         };
@@ -379,9 +402,7 @@ fn check_signature(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>, v: &mut Verif
     let sigs = scan::signature_dictionaries(pdf);
     // The signature that reaches furthest into the file is the one that
     // vouches for the most; later unsigned updates are caught by coverage.
-    let Some(sig) = sigs
-        .iter()
-        .max_by_key(|s| s.byte_range().and_then(|[_, _, c, d]| c.checked_add(d)).unwrap_or(0))
+    let Some(sig) = sigs.iter().max_by_key(|s| s.byte_range().and_then(|[_, _, c, d]| c.checked_add(d)).unwrap_or(0))
     else {
         v.fail(
             "signature_present",
@@ -397,10 +418,14 @@ fn check_signature(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>, v: &mut Verif
     v.signing_time = sig.string(b"M").and_then(parse_pdf_date);
 
     let Some([a, b, c, d]) = sig.byte_range() else {
-        v.fail("byte_range", ProblemKind::ByteRangeInvalid, "the signature's /ByteRange is not four non-negative integers");
+        v.fail(
+            "byte_range",
+            ProblemKind::ByteRangeInvalid,
+            "the signature's /ByteRange is not four non-negative integers",
+        );
         return;
     };
-    let end = c.checked_add(d).unwrap_or(usize::MAX);
+    let end = c.saturating_add(d);
     if a != 0 || sig.contents_span.as_ref() != Some(&(b..c)) {
         v.fail(
             "byte_range",
@@ -458,7 +483,11 @@ fn check_signature(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>, v: &mut Verif
     let found = match inspect_cms(&cms_der, &signed_parts) {
         Ok(found) => found,
         Err(VerifyError::UntrustedCertificate(why)) => {
-            v.fail("certificate", ProblemKind::UntrustedCertificate, format!("the signing certificate is not ours: {why}"));
+            v.fail(
+                "certificate",
+                ProblemKind::UntrustedCertificate,
+                format!("the signing certificate is not ours: {why}"),
+            );
             return;
         }
         Err(e) => {
@@ -531,7 +560,8 @@ fn check_signature(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>, v: &mut Verif
 }
 
 fn check_window(key: &PublishedKey, keys: &KeyRing, now: DateTime<Utc>, v: &mut Verification) {
-    let window = format!("{} to {}", key.not_before.format("%Y-%m-%d %H:%M:%SZ"), key.window_end().format("%Y-%m-%d %H:%M:%SZ"));
+    let window =
+        format!("{} to {}", key.not_before.format("%Y-%m-%d %H:%M:%SZ"), key.window_end().format("%Y-%m-%d %H:%M:%SZ"));
     let Some(at) = v.signing_time else {
         v.fail(
             "key_window",
@@ -605,7 +635,11 @@ fn read_contents(gap: &[u8], at: usize) -> Result<(Vec<u8>, Option<String>), Str
                 at + i,
                 ch as char
             )),
-            Some(ch) => Err(format!("the signature was changed at byte {}: {:?} is not a hexadecimal digit", at + i, ch as char)),
+            Some(ch) => Err(format!(
+                "the signature was changed at byte {}: {:?} is not a hexadecimal digit",
+                at + i,
+                ch as char
+            )),
             None => Err("the signature is cut short".into()),
         }
     };
@@ -718,7 +752,11 @@ fn diff_into(path: String, issued: Option<&Value>, found: Option<&Value>, out: &
         _ => {
             let sensitive = path.ends_with("/passport_number");
             let show = |v: Option<&Value>| v.map(|v| if sensitive { mask(v) } else { v.clone() });
-            out.push(FieldDiff { path: if path.is_empty() { "/".into() } else { path }, issued: show(issued), found: show(found) });
+            out.push(FieldDiff {
+                path: if path.is_empty() { "/".into() } else { path },
+                issued: show(issued),
+                found: show(found),
+            });
         }
     }
 }

@@ -23,7 +23,11 @@ async fn demo_db() -> TestDb {
 
 fn run(db: &TestDb, args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
     let out = standing(db).args(args).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn verify_json(db: &TestDb, file: &std::path::Path) -> (Option<i32>, serde_json::Value) {

@@ -296,7 +296,8 @@ pub(crate) fn inspect(cms_der: &[u8], parts: &[&[u8]]) -> Result<CmsFindings, Ve
     // the CMS can change unnoticed.
     let mut in_order: Vec<Certificate> = vec![leaf.clone()];
     in_order.extend(certificates.iter().filter(|c| **c != leaf).map(|c| (*c).clone()));
-    let rebuilt = assemble(alg, in_order, attrs.clone(), signer_info.signature.as_bytes().to_vec()).map_err(malformed)?;
+    let rebuilt =
+        assemble(alg, in_order, attrs.clone(), signer_info.signature.as_bytes().to_vec()).map_err(malformed)?;
     if rebuilt != cms_der {
         return Err(malformed("its structure differs from what our signer writes"));
     }

@@ -97,7 +97,8 @@ impl Service {
     /// The report's status; `None` when the service does not know the
     /// number with this code (404).
     pub async fn status(&self, number: &str, code: &str) -> Result<Option<IssuedFacts<'static>>, RemoteError> {
-        let mut url = reqwest::Url::parse(&self.url("/api/v1/reports")).map_err(|_| RemoteError::BadUrl(self.url("")))?;
+        let mut url =
+            reqwest::Url::parse(&self.url("/api/v1/reports")).map_err(|_| RemoteError::BadUrl(self.url("")))?;
         url.path_segments_mut().map_err(|_| RemoteError::BadUrl(self.url("")))?.push(number);
         url.query_pairs_mut().append_pair("code", code);
         let shown = redact(&url);
@@ -141,10 +142,9 @@ pub fn parse_status(body: &Value) -> Result<IssuedFacts<'static>, String> {
                 reason: revoked.and_then(|r| r.get("reason")).and_then(Value::as_str).unwrap_or_default().to_string(),
             }
         }
-        "superseded" => IssuedStatus::Superseded {
-            by: text("superseded_by")?.to_string(),
-            at: time(body.get("superseded_at")),
-        },
+        "superseded" => {
+            IssuedStatus::Superseded { by: text("superseded_by")?.to_string(), at: time(body.get("superseded_at")) }
+        }
         other => return Err(format!("unknown status `{other}`")),
     };
     Ok(IssuedFacts { report_number, report_json: None, pdf_sha256, valid_until, status })
@@ -176,7 +176,9 @@ mod tests {
         assert!(matches!(facts.status, IssuedStatus::Revoked { ref reason, .. } if reason == "issued in error"));
         let superseded = json!({"report_number": "SR-A", "status": "superseded", "superseded_by": "SR-B",
             "valid_until": "2027-02-19", "pdf_sha256": sha});
-        assert!(matches!(parse_status(&superseded).unwrap().status, IssuedStatus::Superseded { ref by, .. } if by == "SR-B"));
+        assert!(
+            matches!(parse_status(&superseded).unwrap().status, IssuedStatus::Superseded { ref by, .. } if by == "SR-B")
+        );
         let odd = json!({"report_number": "SR-A", "status": "lost", "valid_until": "2027-02-19", "pdf_sha256": sha});
         assert!(parse_status(&odd).is_err());
         assert!(parse_status(&json!({"status": "valid"})).is_err());

@@ -194,9 +194,7 @@ impl<'a> Lexer<'a> {
                         self.pos = save;
                         Some(Obj::Int(n))
                     }
-                    _ if !w.is_empty()
-                        && w.iter().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')) =>
-                    {
+                    _ if !w.is_empty() && w.iter().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')) => {
                         if w.contains(&b'.') {
                             Some(Obj::Real)
                         } else {

@@ -31,8 +31,8 @@ impl Issuer {
 
     fn signer(&self, seed: u8, from: DateTime<Utc>) -> Signer {
         let key = KeyPair::ed25519_from_seed(&[seed; 32]);
-        let cert = signing_certificate(&key, &self.root_key, &self.root, "standing (test)", u64::from(seed), from)
-            .unwrap();
+        let cert =
+            signing_certificate(&key, &self.root_key, &self.root, "standing (test)", u64::from(seed), from).unwrap();
         Signer::new(key, cert, vec![self.root.clone()]).unwrap()
     }
 
@@ -284,8 +284,15 @@ fn a_report_signed_with_a_foreign_key() {
     // Our root's name on a foreign key does not help either.
     let copycat = Issuer { root_key: KeyPair::ed25519_from_seed(&[9; 32]), root: f.ring.root_der.clone().unwrap() };
     assert!(
-        signing_certificate(&KeyPair::ed25519_from_seed(&[3; 32]), &copycat.root_key, &copycat.root, "x", 5, at(2026, 1, 1))
-            .is_err()
+        signing_certificate(
+            &KeyPair::ed25519_from_seed(&[3; 32]),
+            &copycat.root_key,
+            &copycat.root,
+            "x",
+            5,
+            at(2026, 1, 1)
+        )
+        .is_err()
     );
 }
 
@@ -312,7 +319,7 @@ fn rotation_keeps_old_reports_valid_and_refuses_old_keys_afterwards() {
     assert_eq!(v.key_id.as_deref(), Some(new.kid()));
     let v = verify_pdf(&after_old, &ring, now());
     assert_eq!(codes(&v), vec!["outside_key_window"]);
-    assert!(v.problems[0].message.contains(&format!("took over")), "{}", v.problems[0].message);
+    assert!(v.problems[0].message.contains("took over"), "{}", v.problems[0].message);
     assert!(v.problems[0].message.contains(new.kid()));
 
     // Before the key's certificate started, and in the future.
@@ -371,10 +378,16 @@ fn the_registry_view() {
     assert_eq!(v.problems[0].kind, ProblemKind::Superseded { by: "SR-AAAA-BBBB-CCCC".into() });
 
     let mut v = base.clone();
-    v.apply_registry(Some(&facts(&report, issued_sha, IssuedStatus::Valid)), NaiveDate::from_ymd_opt(2027, 2, 20).unwrap());
+    v.apply_registry(
+        Some(&facts(&report, issued_sha, IssuedStatus::Valid)),
+        NaiveDate::from_ymd_opt(2027, 2, 20).unwrap(),
+    );
     assert_eq!(v.problems[0].kind, ProblemKind::Expired { on: NaiveDate::from_ymd_opt(2027, 2, 19).unwrap() });
     let mut v = base.clone();
-    v.apply_registry(Some(&facts(&report, issued_sha, IssuedStatus::Valid)), NaiveDate::from_ymd_opt(2027, 2, 19).unwrap());
+    v.apply_registry(
+        Some(&facts(&report, issued_sha, IssuedStatus::Valid)),
+        NaiveDate::from_ymd_opt(2027, 2, 19).unwrap(),
+    );
     assert!(v.valid, "the last day is still valid");
 
     // Another file, another report.json: both named, field by field.
