@@ -18,7 +18,8 @@
 //! - [`demo`]: the deterministic generator behind `fixtures/demo`.
 //! - [`keys`]: signing keys and certificates — the service's root, sealed
 //!   keys under `var/keys/`, operator-supplied chains, JWK and `kid`.
-//! - [`report`]: the report — its PAdES signature ([`report::sign`]).
+//! - [`report`]: the report — its PAdES signature ([`report::sign`]) and
+//!   its verification ([`report::verify`]).
 //! - [`web`]: the axum application — routes, request ids, errors.
 //! - [`app`]: builds the application from settings and runs it until stopped.
 //! - [`clock`]: time passed in, so tests and reports are reproducible.
