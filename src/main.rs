@@ -462,10 +462,8 @@ async fn verify(
             .with_context(|| format!("reading {path}"))
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).with_context(|| format!("{path}: not JSON")))
             .and_then(|v| Ok(KeyRing::from_jwks(&v, root_pem.as_deref())?)),
-        (None, None) => {
-            let dir = issue::key_dir(settings);
-            KeyRing::load(&dir).with_context(|| format!("the local keys in {}", dir.display()))
-        }
+        (None, None) => issue::published_keys(settings)
+            .with_context(|| format!("the local keys in {}", issue::key_dir(settings).display())),
     };
     let ring = match ring {
         Ok(ring) => ring,
@@ -519,7 +517,7 @@ fn keys(settings: &Settings, now: chrono::DateTime<chrono::Utc>, command: KeysCo
     let dir = issue::key_dir(settings);
     match command {
         KeysCommand::List { json } => {
-            let ring = KeyRing::load(&dir).with_context(|| format!("the keys in {}", dir.display()))?;
+            let ring = issue::published_keys(settings).with_context(|| format!("the keys in {}", dir.display()))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&ring.jwks(now))?);
                 return Ok(ExitCode::SUCCESS);

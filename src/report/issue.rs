@@ -16,7 +16,7 @@ use super::sign::{SignError, SignOptions, sign_pdf};
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
-use crate::keys::{KeyAlgorithm, KeyError, KeyStore, Signer};
+use crate::keys::{KeyAlgorithm, KeyError, KeyRing, KeyStore, Signer, parse_certificate_pem_chain};
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +43,21 @@ pub struct IssuedReport {
 /// Where the service keeps its signing keys.
 pub fn key_dir(settings: &Settings) -> PathBuf {
     settings.data_dir.join("keys")
+}
+
+/// The keys verifiers check reports against: the operator's signing
+/// certificate and the root its chain ends in when configured, otherwise
+/// every signing key in the service's key directory. Reads no private key.
+pub fn published_keys(settings: &Settings) -> Result<KeyRing, KeyError> {
+    if let Some(chain) = &settings.report.signing_chain {
+        let pem = std::fs::read(chain).map_err(|source| KeyError::Io { path: chain.display().to_string(), source })?;
+        let certificates = parse_certificate_pem_chain(&pem)?;
+        let (Some(leaf), Some(root)) = (certificates.first(), certificates.last()) else {
+            return Err(KeyError::Store(format!("{}: no certificate in the chain", chain.display())));
+        };
+        return KeyRing::from_certificates(Some(root.clone()), std::slice::from_ref(leaf));
+    }
+    KeyRing::load(&key_dir(settings))
 }
 
 /// The operator's signing chain and key when configured; otherwise the

@@ -11,8 +11,7 @@ use super::lookup::{LookupError, admit, found_or_count};
 use super::status::StatusBody;
 use crate::app::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
-use crate::keys::KeyRing;
-use crate::report::issue::key_dir;
+use crate::report::issue::published_keys;
 use crate::report::registry::{RegisteredReport, Status};
 use crate::report::verify::{FieldDiff, ProblemKind, Verification, verify_pdf};
 
@@ -27,10 +26,10 @@ pub struct UploadOutcome {
 
 pub async fn check_upload(state: &AppState, client: IpAddr, pdf: Vec<u8>) -> Result<UploadOutcome, LookupError> {
     admit(state, client)?;
-    let dir = key_dir(&state.settings);
+    let settings = state.settings.clone();
     let now = state.clock.now();
     let mut verification = tokio::task::spawn_blocking(move || {
-        let ring = KeyRing::load(&dir)?;
+        let ring = published_keys(&settings)?;
         Ok::<_, anyhow::Error>(verify_pdf(&pdf, &ring, now))
     })
     .await

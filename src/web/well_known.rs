@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use super::ApiError;
 use crate::app::AppState;
 use crate::keys::KeyRing;
-use crate::report::issue::key_dir;
+use crate::report::issue::published_keys;
 
 async fn key_ring(state: &AppState) -> Result<KeyRing, ApiError> {
-    let dir = key_dir(&state.settings);
-    tokio::task::spawn_blocking(move || KeyRing::load(&dir))
+    let settings = state.settings.clone();
+    tokio::task::spawn_blocking(move || published_keys(&settings))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| ApiError::Internal(e.into()))

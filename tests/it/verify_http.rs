@@ -421,3 +421,47 @@ async fn published_keys_follow_the_rfc_formats() {
         app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
     assert!(openapi["paths"]["/api/v1/verify"]["post"].is_object());
 }
+
+#[tokio::test]
+async fn the_offline_command_asks_the_service_for_keys_and_status() {
+    let db = TestDb::new().await;
+    let (app, clock) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1004", 9).await;
+    let file = db.dir.join("report.pdf");
+    std::fs::write(&file, &issued.pdf).unwrap();
+    let jwks_url = format!("{}/.well-known/jwks.json", app.base);
+
+    let run = |file: std::path::PathBuf, url: String| {
+        let mut cmd = standing(&db);
+        // Another data directory: only the service's keys are known.
+        cmd.env("STANDING_DATA_DIR", db.dir.join("elsewhere"));
+        cmd.arg("verify").arg(file).arg("--jwks").arg(url).arg("--json");
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+
+    let out = run(file.clone(), jwks_url.clone()).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{json:#} {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["registry"]["status"], "valid", "{json:#}");
+
+    app.state
+        .registry
+        .revoke(&ReportNumber::parse(&issued.data.report_number).unwrap(), "Issued in error", clock.now())
+        .await
+        .unwrap();
+    let out = run(file.clone(), jwks_url.clone()).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    assert_eq!(problem_codes(&json), vec!["revoked".to_owned()], "{json:#}");
+
+    // A byte changed: rejected offline, before the status matters.
+    let mut changed = issued.pdf.clone();
+    changed[200] ^= 0x20;
+    let tampered = db.dir.join("tampered.pdf");
+    std::fs::write(&tampered, changed).unwrap();
+    let out = run(tampered, jwks_url).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(problem_codes(&json).contains(&"content_changed".to_owned()), "{json:#}");
+}
