@@ -25,6 +25,10 @@ CREATE TABLE reports (
     superseded_at      TIMESTAMPTZ,
     supersede_reason   TEXT,
     report_json_sealed BYTEA NOT NULL,
+    -- What a status check shows (name, masked passport, totals), sealed
+    -- apart from the report JSON so a check opens a few hundred bytes,
+    -- not the whole report.
+    key_facts_sealed   BYTEA NOT NULL,
     pdf_sealed         BYTEA NOT NULL,
     -- A state's details exist exactly when the report is in that state.
     CHECK ((status = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)),

@@ -6,7 +6,7 @@
 -- from the master key and bound to the report number. The report JSON holds
 -- the passport number and the PDF holds everything, so both are sealed
 -- (AES-256-GCM, associated data naming this table, the column and the
--- number). Dates are ISO 8601 text, timestamps fixed-width RFC 3339 UTC text.
+-- number); so are the key facts a status check shows. Dates are ISO 8601 text, timestamps fixed-width RFC 3339 UTC text.
 
 CREATE TABLE reports (
     -- SR-XXXX-XXXX-XXXX
@@ -25,6 +25,10 @@ CREATE TABLE reports (
     superseded_at      TEXT,
     supersede_reason   TEXT,
     report_json_sealed BLOB NOT NULL,
+    -- What a status check shows (name, masked passport, totals), sealed
+    -- apart from the report JSON so a check opens a few hundred bytes,
+    -- not the whole report.
+    key_facts_sealed   BLOB NOT NULL,
     pdf_sealed         BLOB NOT NULL,
     -- A state's details exist exactly when the report is in that state.
     CHECK ((status = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)),

@@ -87,8 +87,9 @@ pub struct RegisteredReport {
     pub pdf_sha256: [u8; 32],
     pub key_id: String,
     pub state: ReportState,
-    /// `report.json` as issued (it holds the passport number: never log it).
-    pub report: serde_json::Value,
+    /// What a status check shows, opened from its own sealed column; the
+    /// whole `report.json` is read only when needed ([`Registry::report_json`]).
+    pub facts: KeyFacts,
 }
 
 /// Leaves out the report JSON, so a stray `{:?}` cannot put a passport
@@ -104,7 +105,7 @@ impl fmt::Debug for RegisteredReport {
             .field("pdf_sha256", &hex::encode(self.pdf_sha256))
             .field("key_id", &self.key_id)
             .field("state", &self.state)
-            .field("report", &format_args!("[redacted]"))
+            .field("facts", &format_args!("[redacted]"))
             .finish()
     }
 }
@@ -125,22 +126,12 @@ impl RegisteredReport {
     /// the report as issued; the passport number masked to its last three
     /// characters.
     pub fn key_facts(&self) -> KeyFacts {
-        let text = |pointer: &str| self.report.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        KeyFacts {
-            full_name: text("/applicant/full_name"),
-            passport_masked: mask_passport(&text("/applicant/passport_number")),
-            passport_country: text("/applicant/passport_country"),
-            issued_on: self.issued_at.date_naive(),
-            valid_until: self.valid_until,
-            total_assets: text("/assets/total/current/authority/text"),
-            average_monthly_spending: text("/spending/average_monthly/authority/text"),
-            on_time_bill_rate: text("/bills/on_time_rate"),
-            pdf_sha256: hex::encode(self.pdf_sha256),
-        }
+        self.facts.clone()
     }
 
-    /// What an upload check compares the file with.
-    pub fn issued_facts(&self) -> IssuedFacts<'_> {
+    /// What an upload check compares the file with; `report_json` is the
+    /// issued `report.json` ([`Registry::report_json`]) for a field diff.
+    pub fn issued_facts<'a>(&self, report_json: Option<&'a serde_json::Value>) -> IssuedFacts<'a> {
         let status = match &self.state {
             ReportState::Valid => IssuedStatus::Valid,
             ReportState::Revoked { at, reason } => IssuedStatus::Revoked { at: *at, reason: reason.clone() },
@@ -148,10 +139,49 @@ impl RegisteredReport {
         };
         IssuedFacts {
             report_number: self.number.to_string(),
-            report_json: Some(&self.report),
+            report_json,
             pdf_sha256: self.pdf_sha256,
             valid_until: self.valid_until,
             status,
+        }
+    }
+}
+
+/// The part of [`KeyFacts`] taken from the report itself, sealed at issue.
+#[derive(Serialize, serde::Deserialize)]
+struct StoredFacts {
+    full_name: String,
+    passport_masked: String,
+    passport_country: String,
+    total_assets: String,
+    average_monthly_spending: String,
+    on_time_bill_rate: String,
+}
+
+impl StoredFacts {
+    fn of(report: &serde_json::Value) -> Self {
+        let text = |pointer: &str| report.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        StoredFacts {
+            full_name: text("/applicant/full_name"),
+            passport_masked: mask_passport(&text("/applicant/passport_number")),
+            passport_country: text("/applicant/passport_country"),
+            total_assets: text("/assets/total/current/authority/text"),
+            average_monthly_spending: text("/spending/average_monthly/authority/text"),
+            on_time_bill_rate: text("/bills/on_time_rate"),
+        }
+    }
+
+    fn with_row(self, issued_at: DateTime<Utc>, valid_until: NaiveDate, pdf_sha256: &[u8; 32]) -> KeyFacts {
+        KeyFacts {
+            full_name: self.full_name,
+            passport_masked: self.passport_masked,
+            passport_country: self.passport_country,
+            issued_on: issued_at.date_naive(),
+            valid_until,
+            total_assets: self.total_assets,
+            average_monthly_spending: self.average_monthly_spending,
+            on_time_bill_rate: self.on_time_bill_rate,
+            pdf_sha256: hex::encode(pdf_sha256),
         }
     }
 }
@@ -234,6 +264,10 @@ fn json_context(number: &ReportNumber) -> String {
     format!("reports.report_json:{number}")
 }
 
+fn facts_context(number: &ReportNumber) -> String {
+    format!("reports.key_facts:{number}")
+}
+
 fn pdf_context(number: &ReportNumber) -> String {
     format!("reports.pdf:{number}")
 }
@@ -267,7 +301,10 @@ impl Registry {
             .map_err(|e| RegistryError::Invalid(format!("report number: {}", e.0)))?;
         let code = VerificationCode::parse(&data.verification_code)
             .map_err(|e| RegistryError::Invalid(format!("verification code: {}", e.0)))?;
-        let json = serde_json::to_vec(data).map_err(|e| RegistryError::Invalid(format!("report JSON: {e}")))?;
+        let value = serde_json::to_value(data).map_err(|e| RegistryError::Invalid(format!("report JSON: {e}")))?;
+        let json = serde_json::to_vec(&value).map_err(|e| RegistryError::Invalid(format!("report JSON: {e}")))?;
+        let facts = serde_json::to_vec(&StoredFacts::of(&value))
+            .map_err(|e| RegistryError::Invalid(format!("key facts: {e}")))?;
         Ok(NewReport {
             report_number: number.to_string(),
             code_hash: self.cipher.secret_digest(&code_context(&number), code.compact()).to_vec(),
@@ -278,6 +315,7 @@ impl Registry {
             pdf_sha256: issued.sha256.to_vec(),
             key_id: data.signing.key_id.clone(),
             report_json_sealed: self.cipher.seal(&json, &json_context(&number)),
+            key_facts_sealed: self.cipher.seal(&facts, &facts_context(&number)),
             pdf_sealed: self.cipher.seal(&issued.pdf, &pdf_context(&number)),
         })
     }
@@ -291,24 +329,36 @@ impl Registry {
     }
 
     /// None when the number is unknown OR the code is wrong — indistinguishable,
-    /// same work: one lookup of the stored hash by number, the HMAC of the
-    /// given code computed either way (of a fixed placeholder when the code
-    /// is malformed, so its length costs nothing), compared in constant time.
+    /// same work: one lookup of the row by number, the HMAC of the given code
+    /// computed either way (of a fixed placeholder when the code is
+    /// malformed, so its length costs nothing), compared in constant time.
+    /// Only the key facts are opened: this is the officers' hot path.
     pub async fn find_with_code(
         &self,
         number: &ReportNumber,
         code: &str,
     ) -> Result<Option<RegisteredReport>, RegistryError> {
-        let stored = self.store.report_code_hash(&number.to_string()).await?;
+        let row = self.store.report(&number.to_string()).await?;
         // A malformed code never matches: no stored hash is of the empty string.
         let code = VerificationCode::parse(code).map(|c| c.compact().to_owned()).unwrap_or_default();
-        let known = stored.is_some();
-        let stored = stored.unwrap_or_else(|| vec![0; 32]);
-        let matches = self.cipher.secret_matches(&code_context(number), &code, &stored);
-        if !(known && matches) {
-            return Ok(None);
+        let stored = row.as_ref().map_or(&[0u8; 32][..], |r| r.code_hash.as_slice());
+        let matches = self.cipher.secret_matches(&code_context(number), &code, stored);
+        match row {
+            Some(row) if matches => Ok(Some(self.open_row(row)?)),
+            _ => Ok(None),
         }
-        self.find(number).await
+    }
+
+    /// The `report.json` issued under `number`, opened (it holds the
+    /// passport number: never log it).
+    pub async fn report_json(&self, number: &ReportNumber) -> Result<Option<serde_json::Value>, RegistryError> {
+        let Some(sealed) = self.store.report_json_sealed(&number.to_string()).await? else {
+            return Ok(None);
+        };
+        let json = self.cipher.open(&sealed, &json_context(number)).map_err(|_| RegistryError::Sealed)?;
+        let value = serde_json::from_slice(&json)
+            .map_err(|_| RegistryError::Store(StoreError::Corrupt("reports.report_json_sealed".into())))?;
+        Ok(Some(value))
     }
 
     /// The issued PDF, opened.
@@ -381,9 +431,9 @@ impl Registry {
     fn open_row(&self, row: ReportRow) -> Result<RegisteredReport, RegistryError> {
         let corrupt = |what: &str| RegistryError::Store(StoreError::Corrupt(format!("reports.{what}")));
         let number = ReportNumber::parse(&row.report_number).map_err(|_| corrupt("report_number"))?;
-        let json =
-            self.cipher.open(&row.report_json_sealed, &json_context(&number)).map_err(|_| RegistryError::Sealed)?;
-        let report = serde_json::from_slice(&json).map_err(|_| corrupt("report_json_sealed"))?;
+        let facts =
+            self.cipher.open(&row.key_facts_sealed, &facts_context(&number)).map_err(|_| RegistryError::Sealed)?;
+        let facts: StoredFacts = serde_json::from_slice(&facts).map_err(|_| corrupt("key_facts_sealed"))?;
         let pdf_sha256 = row.pdf_sha256.as_slice().try_into().map_err(|_| corrupt("pdf_sha256"))?;
         let state = match row.status.as_str() {
             "valid" => ReportState::Valid,
@@ -405,9 +455,9 @@ impl Registry {
             issued_at: row.issued_at,
             valid_until: row.valid_until,
             pdf_sha256,
+            facts: facts.with_row(row.issued_at, row.valid_until, &pdf_sha256),
             key_id: row.key_id,
             state,
-            report,
         })
     }
 }
@@ -434,21 +484,24 @@ mod tests {
     use rand::SeedableRng;
 
     fn report(state: ReportState) -> RegisteredReport {
+        let issued_at = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+        let valid_until = NaiveDate::from_ymd_opt(2027, 2, 19).unwrap();
+        let json = serde_json::json!({
+            "applicant": {"full_name": "ZHANG Wei", "passport_number": "E12345678", "passport_country": "CHN"},
+            "assets": {"total": {"current": {"authority": {"text": "CAD 28,980.00"}}}},
+            "spending": {"average_monthly": {"authority": {"text": "CAD 1,234.50"}}},
+            "bills": {"on_time_rate": "98.3%"}
+        });
         RegisteredReport {
             number: ReportNumber::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1)),
             account_id: "A1001".into(),
             as_of: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-            issued_at: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
-            valid_until: NaiveDate::from_ymd_opt(2027, 2, 19).unwrap(),
+            issued_at,
+            valid_until,
             pdf_sha256: [0xab; 32],
             key_id: "kid".into(),
             state,
-            report: serde_json::json!({
-                "applicant": {"full_name": "ZHANG Wei", "passport_number": "E12345678", "passport_country": "CHN"},
-                "assets": {"total": {"current": {"authority": {"text": "CAD 28,980.00"}}}},
-                "spending": {"average_monthly": {"authority": {"text": "CAD 1,234.50"}}},
-                "bills": {"on_time_rate": "98.3%"}
-            }),
+            facts: StoredFacts::of(&json).with_row(issued_at, valid_until, &[0xab; 32]),
         }
     }
 

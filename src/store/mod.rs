@@ -13,7 +13,7 @@
 macro_rules! report_columns {
     () => {
         "report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, key_id, status, \
-         revoked_at, revoked_reason, superseded_by, superseded_at, supersede_reason, report_json_sealed"
+         revoked_at, revoked_reason, superseded_by, superseded_at, supersede_reason, key_facts_sealed"
     };
 }
 
@@ -125,7 +125,8 @@ pub struct ReportRow {
     pub superseded_by: Option<String>,
     pub superseded_at: Option<DateTime<Utc>>,
     pub supersede_reason: Option<String>,
-    pub report_json_sealed: Vec<u8>,
+    /// The sealed key facts; the report JSON is read apart ([`Store::report_json_sealed`]).
+    pub key_facts_sealed: Vec<u8>,
 }
 
 /// A report to record; it starts `valid`.
@@ -140,6 +141,7 @@ pub struct NewReport {
     pub pdf_sha256: Vec<u8>,
     pub key_id: String,
     pub report_json_sealed: Vec<u8>,
+    pub key_facts_sealed: Vec<u8>,
     pub pdf_sealed: Vec<u8>,
 }
 
@@ -179,7 +181,7 @@ pub(crate) trait Backend {
     async fn report(&self, number: &str) -> Result<Option<ReportRow>>;
     /// Only the stored code hash: the first step of a check by number and
     /// code, the same small query whether or not the number exists.
-    async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>>;
+    async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
     async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
     /// Marks a `valid` report revoked; false (and nothing changed) when no
     /// valid report has this number.
@@ -348,8 +350,8 @@ impl Store {
         dispatch!(self, b => b.report(number).await)
     }
 
-    pub async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>> {
-        dispatch!(self, b => b.report_code_hash(number).await)
+    pub async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        dispatch!(self, b => b.report_json_sealed(number).await)
     }
 
     pub async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {

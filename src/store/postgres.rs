@@ -213,12 +213,12 @@ impl Backend for PgStore {
         row.as_ref().map(rows::report).transpose()
     }
 
-    async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>> {
-        let hash = sqlx::query_scalar("SELECT code_hash FROM reports WHERE report_number = $1")
+    async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let json = sqlx::query_scalar("SELECT report_json_sealed FROM reports WHERE report_number = $1")
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(hash)
+        Ok(json)
     }
 
     async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
@@ -283,7 +283,7 @@ impl Backend for PgStore {
 fn insert_report_query(r: &NewReport) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
     sqlx::query(
         "INSERT INTO reports (report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, \
-             key_id, status, report_json_sealed, pdf_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'valid', $9, $10)",
+             key_id, status, report_json_sealed, key_facts_sealed, pdf_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'valid', $9, $10, $11)",
     )
     .bind(r.report_number.as_str())
     .bind(r.code_hash.as_slice())
@@ -294,6 +294,7 @@ fn insert_report_query(r: &NewReport) -> sqlx::query::Query<'_, Postgres, sqlx::
     .bind(r.pdf_sha256.as_slice())
     .bind(r.key_id.as_str())
     .bind(r.report_json_sealed.as_slice())
+    .bind(r.key_facts_sealed.as_slice())
     .bind(r.pdf_sealed.as_slice())
 }
 

@@ -184,6 +184,6 @@ pub(crate) fn report(r: &impl StoreRow) -> Result<ReportRow> {
         superseded_by: r.optional_text("superseded_by")?,
         superseded_at: r.optional_timestamp("superseded_at")?,
         supersede_reason: r.optional_text("supersede_reason")?,
-        report_json_sealed: r.bytes("report_json_sealed")?,
+        key_facts_sealed: r.bytes("key_facts_sealed")?,
     })
 }

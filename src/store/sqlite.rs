@@ -227,12 +227,12 @@ impl Backend for SqliteStore {
         row.as_ref().map(rows::report).transpose()
     }
 
-    async fn report_code_hash(&self, number: &str) -> Result<Option<Vec<u8>>> {
-        let hash = sqlx::query_scalar("SELECT code_hash FROM reports WHERE report_number = ?")
+    async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+        let json = sqlx::query_scalar("SELECT report_json_sealed FROM reports WHERE report_number = ?")
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(hash)
+        Ok(json)
     }
 
     async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
@@ -296,7 +296,7 @@ impl Backend for SqliteStore {
 fn insert_report_query(r: &NewReport) -> SqliteQuery<'_> {
     sqlx::query(
         "INSERT INTO reports (report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, \
-             key_id, status, report_json_sealed, pdf_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?)",
+             key_id, status, report_json_sealed, key_facts_sealed, pdf_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?)",
     )
     .bind(r.report_number.as_str())
     .bind(r.code_hash.as_slice())
@@ -307,6 +307,7 @@ fn insert_report_query(r: &NewReport) -> SqliteQuery<'_> {
     .bind(r.pdf_sha256.as_slice())
     .bind(r.key_id.as_str())
     .bind(r.report_json_sealed.as_slice())
+    .bind(r.key_facts_sealed.as_slice())
     .bind(r.pdf_sealed.as_slice())
 }
 

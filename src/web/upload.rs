@@ -45,7 +45,13 @@ pub async fn check_upload(state: &AppState, client: IpAddr, pdf: Vec<u8>) -> Res
     let report = match claimed {
         Some((number, code)) => {
             let report = found_or_count(state, client, &number, &code).await?;
-            verification.apply_registry(report.as_ref().map(RegisteredReport::issued_facts).as_ref(), today);
+            // The issued report.json, for the field diff: only once number
+            // and code have matched.
+            let issued_json = match &report {
+                Some(_) => state.registry.report_json(&number).await.map_err(anyhow::Error::from)?,
+                None => None,
+            };
+            verification.apply_registry(report.as_ref().map(|r| r.issued_facts(issued_json.as_ref())).as_ref(), today);
             report
         }
         None => None,

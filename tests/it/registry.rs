@@ -91,7 +91,8 @@ async fn a_recorded_report_is_found_by_number_and_by_number_with_its_code() {
     assert_eq!(found.pdf_sha256, issued.sha256);
     assert_eq!(found.key_id, issued.data.signing.key_id);
     assert_eq!(found.state, ReportState::Valid);
-    assert_eq!(found.report, serde_json::to_value(&issued.data).unwrap(), "report.json as issued");
+    let json = f.registry.report_json(&number).await.unwrap().unwrap();
+    assert_eq!(json, serde_json::to_value(&issued.data).unwrap(), "report.json as issued");
     assert_eq!(found.status(f.now.date_naive()), Status::Valid);
     let facts = found.key_facts();
     assert_eq!(facts.full_name, issued.data.applicant.full_name);
@@ -146,8 +147,8 @@ async fn the_code_the_json_and_the_pdf_are_sealed_at_rest_and_bound_to_their_num
     }
     // A sealed value moved to another report's row does not open.
     let (from, to) = (first_number.to_string(), second_number.to_string());
-    let sql_sqlite = "UPDATE reports SET report_json_sealed = (SELECT report_json_sealed FROM reports WHERE report_number = ?) WHERE report_number = ?";
-    let sql_pg = "UPDATE reports SET report_json_sealed = (SELECT report_json_sealed FROM reports WHERE report_number = $1) WHERE report_number = $2";
+    let sql_sqlite = "UPDATE reports SET (report_json_sealed, key_facts_sealed) = (SELECT report_json_sealed, key_facts_sealed FROM reports WHERE report_number = ?) WHERE report_number = ?";
+    let sql_pg = "UPDATE reports SET (report_json_sealed, key_facts_sealed) = (SELECT report_json_sealed, key_facts_sealed FROM reports WHERE report_number = $1) WHERE report_number = $2";
     match &f.state.store {
         Store::Sqlite(s) => {
             sqlx::query(sql_sqlite).bind(&from).bind(&to).execute(s.pool()).await.unwrap().rows_affected()
@@ -157,7 +158,9 @@ async fn the_code_the_json_and_the_pdf_are_sealed_at_rest_and_bound_to_their_num
         }
     };
     assert!(matches!(f.registry.find(&second_number).await, Err(RegistryError::Sealed)));
+    assert!(matches!(f.registry.report_json(&second_number).await, Err(RegistryError::Sealed)));
     assert!(f.registry.find(&first_number).await.unwrap().is_some());
+    assert!(f.registry.report_json(&first_number).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -301,7 +304,8 @@ async fn operators_list_show_revoke_and_reissue_from_the_command_line() {
     assert_eq!(shown["report_number"], first.as_str());
     assert_eq!(shown["status"], "valid");
     assert!(shown["key_facts"]["passport_masked"].as_str().unwrap().starts_with("••••••"));
-    let passport = recorded.report["applicant"]["passport_number"].as_str().unwrap();
+    let json = registry.report_json(&number).await.unwrap().unwrap();
+    let passport = json["applicant"]["passport_number"].as_str().unwrap();
     assert!(!stdout.contains(passport), "the passport number is masked");
 
     // Reissue with a file: the old one is superseded by the new one.
