@@ -131,6 +131,46 @@ fn fixed_signer() -> Signer {
     Signer::new(key, cert, vec![root]).unwrap()
 }
 
+/// The QR code on page 1, scanned from a rendered picture as a phone would,
+/// carries the verification link with the report's number and code.
+#[test]
+fn the_qr_code_scans_to_the_verification_link() {
+    let data = standing::report::sample::sample_report();
+    let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
+    let pdf = render_and_sign(&data, &fixed_signer(), time, "standing").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let prefix = dir.path().join("page");
+    let Some(rendered) = tools::run(
+        "pdftoppm",
+        &[
+            "-png".as_ref(),
+            "-r".as_ref(),
+            "150".as_ref(),
+            "-f".as_ref(),
+            "1".as_ref(),
+            "-l".as_ref(),
+            "1".as_ref(),
+            "-singlefile".as_ref(),
+            file.as_os_str(),
+            prefix.as_os_str(),
+        ],
+    ) else {
+        return;
+    };
+    assert!(rendered.success, "{}", rendered.text);
+    let Some(scanned) =
+        tools::run("zbarimg", &["--quiet".as_ref(), "--raw".as_ref(), prefix.with_extension("png").as_os_str()])
+    else {
+        return;
+    };
+    assert!(scanned.success, "{}", scanned.text);
+    // stdout first; zbarimg may add notices on stderr after it.
+    assert_eq!(scanned.text.lines().next().unwrap_or_default(), data.verification_url, "{}", scanned.text);
+    assert!(data.verification_url.contains(&data.report_number) && data.verification_url.contains("?c="));
+}
+
 fn golden_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/golden/report-sample.pdf")
 }
