@@ -11,21 +11,11 @@ use std::time::Instant;
 use chrono::{NaiveDate, TimeZone, Utc};
 use rand::SeedableRng;
 use standing::app::{demo_dir, load_demo_if_empty};
-use standing::keys::{KeyAlgorithm, KeyPair, Signer, root_certificate, signing_certificate};
+use standing::keys::{KeyAlgorithm, Signer};
 use standing::report::data::ReportData;
 use standing::report::issue::{issue_report, render_and_sign};
 
 const RUNS: usize = 500;
-
-fn signer(algorithm: KeyAlgorithm) -> Signer {
-    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-    let root_key = KeyPair::generate(algorithm, &mut rng);
-    let root = root_certificate(&root_key, "standing (bench)", 1, at).unwrap();
-    let key = KeyPair::generate(algorithm, &mut rng);
-    let cert = signing_certificate(&key, &root_key, &root, "standing (bench)", 2, at).unwrap();
-    Signer::new(key, cert, vec![root]).unwrap()
-}
 
 fn measure(label: &str, data: &ReportData, signer: &Signer) {
     let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
@@ -45,8 +35,8 @@ fn measure(label: &str, data: &ReportData, signer: &Signer) {
 }
 
 fn main() {
-    let ed = signer(KeyAlgorithm::Ed25519);
-    let p256 = signer(KeyAlgorithm::EcdsaP256);
+    let ed = common::identity(KeyAlgorithm::Ed25519).0;
+    let p256 = common::identity(KeyAlgorithm::EcdsaP256).0;
     let sample = standing::report::sample::sample_report();
     measure("sample report, Ed25519", &sample, &ed);
     measure("sample report, ECDSA P-256", &sample, &p256);

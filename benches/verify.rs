@@ -12,25 +12,14 @@ use std::time::Instant;
 use chrono::{NaiveDate, TimeZone, Utc};
 use rand::SeedableRng;
 use standing::app::{demo_dir, load_demo_if_empty};
-use standing::keys::{KeyAlgorithm, KeyPair, KeyRing, Signer, root_certificate, signing_certificate};
+use standing::keys::KeyAlgorithm;
 use standing::report::issue::{issue_report, render_and_sign};
 
 const RUNS: usize = 2000;
 
-fn identity(algorithm: KeyAlgorithm) -> (Signer, KeyRing) {
-    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-    let root_key = KeyPair::generate(algorithm, &mut rng);
-    let root = root_certificate(&root_key, "standing (bench)", 1, at).unwrap();
-    let key = KeyPair::generate(algorithm, &mut rng);
-    let cert = signing_certificate(&key, &root_key, &root, "standing (bench)", 2, at).unwrap();
-    let ring = KeyRing::from_certificates(Some(root.clone()), std::slice::from_ref(&cert)).unwrap();
-    (Signer::new(key, cert, vec![root]).unwrap(), ring)
-}
-
 fn main() {
-    let (ed, ed_ring) = identity(KeyAlgorithm::Ed25519);
-    let (p256, p256_ring) = identity(KeyAlgorithm::EcdsaP256);
+    let (ed, ed_ring) = common::identity(KeyAlgorithm::Ed25519);
+    let (p256, p256_ring) = common::identity(KeyAlgorithm::EcdsaP256);
     let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
 

@@ -11,6 +11,7 @@ use chrono::{TimeZone, Utc};
 use standing::app::AppState;
 use standing::clock::FixedClock;
 use standing::config::{DatabaseUrl, Secret, Settings};
+use standing::keys::{KeyAlgorithm, KeyPair, KeyRing, Signer, root_certificate, signing_certificate};
 
 /// The application state on `url`, with working files under `dir`, the
 /// `STANDING_*` settings of the environment and the demo as-of clock.
@@ -49,4 +50,18 @@ pub fn median_p99_ms(times: &mut [Duration]) -> (f64, f64) {
     times.sort();
     let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
     (at(0.5), at(0.99))
+}
+
+/// A fixed root and signing key of `algorithm` (seeded), and the ring a
+/// verifier would check them against.
+pub fn identity(algorithm: KeyAlgorithm) -> (Signer, KeyRing) {
+    use rand::SeedableRng;
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let root_key = KeyPair::generate(algorithm, &mut rng);
+    let root = root_certificate(&root_key, "standing (bench)", 1, at).unwrap();
+    let key = KeyPair::generate(algorithm, &mut rng);
+    let cert = signing_certificate(&key, &root_key, &root, "standing (bench)", 2, at).unwrap();
+    let ring = KeyRing::from_certificates(Some(root.clone()), std::slice::from_ref(&cert)).unwrap();
+    (Signer::new(key, cert, vec![root]).unwrap(), ring)
 }

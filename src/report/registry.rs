@@ -462,21 +462,6 @@ impl Registry {
     }
 }
 
-/// The plan's free-function form of [`Registry::reissue`].
-#[allow(clippy::too_many_arguments)] // each is a separate input the caller controls
-pub async fn reissue(
-    settings: &Settings,
-    store: &Store,
-    cipher: &FieldCipher,
-    signer: &Signer,
-    number: &ReportNumber,
-    reason: &str,
-    now: DateTime<Utc>,
-    rng: &mut (impl RngCore + Send),
-) -> Result<(IssuedReport, RegisteredReport), RegistryError> {
-    Registry::new(store.clone(), cipher.clone()).reissue(settings, signer, number, reason, now, rng).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use standing::app::{AppState, demo_dir, load_demo_if_empty};
 use standing::domain::ReportNumber;
 use standing::report::issue::{IssuedReport, issue_report, load_signer};
-use standing::report::registry::{Registry, RegistryError, ReportState, Status, reissue};
+use standing::report::registry::{Registry, RegistryError, ReportState, Status};
 use standing::store::Store;
 
 use crate::helpers::*;
@@ -51,7 +51,7 @@ impl Fixture {
         let s = &self.state;
         let signer = load_signer(&s.settings, &s.cipher, self.now).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
-        reissue(&s.settings, &s.store, &s.cipher, &signer, number, reason, self.now, &mut rng).await.map(|(new, _)| new)
+        self.registry.reissue(&s.settings, &signer, number, reason, self.now, &mut rng).await.map(|(new, _)| new)
     }
 }
 

@@ -14,7 +14,6 @@ use standing::clock::Clock;
 use standing::config::Settings;
 use standing::domain::ReportNumber;
 use standing::report::issue::{self, IssuedReport};
-use standing::report::registry;
 
 use crate::helpers::*;
 
@@ -143,18 +142,19 @@ async fn status_page_and_api_follow_revocation_reissue_and_expiry_at_once() {
     // Superseded: a reissue of another report names its successor.
     let second = issue(&app.state, "A1001", 2).await;
     let signer = issue::load_signer(&app.state.settings, &app.state.cipher, clock.now()).unwrap();
-    let (newer, _old) = registry::reissue(
-        &app.state.settings,
-        &app.state.store,
-        &app.state.cipher,
-        &signer,
-        &ReportNumber::parse(&second.data.report_number).unwrap(),
-        "Corrected address",
-        clock.now(),
-        &mut rand_chacha::ChaCha20Rng::seed_from_u64(3),
-    )
-    .await
-    .unwrap();
+    let (newer, _old) = app
+        .state
+        .registry
+        .reissue(
+            &app.state.settings,
+            &signer,
+            &ReportNumber::parse(&second.data.report_number).unwrap(),
+            "Corrected address",
+            clock.now(),
+            &mut rand_chacha::ChaCha20Rng::seed_from_u64(3),
+        )
+        .await
+        .unwrap();
     let (_, html) = get(&app, &status_url(&app, &second)).await;
     assert!(html.contains(">SUPERSEDED<"), "{html}");
     assert!(html.contains(&newer.data.report_number), "{html}");
