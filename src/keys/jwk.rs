@@ -104,6 +104,21 @@ impl PublicKey {
         }
     }
 
+    /// Like [`PublicKey::verify`], and the signature must be in the one
+    /// encoding our signer writes. ECDSA signatures are malleable — (r, n - s)
+    /// verifies too, and DER can be padded — so without this a signed file
+    /// could be re-encoded into other bytes that still verify. (Ed25519 is
+    /// checked strictly either way.)
+    pub fn verify_canonical(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        if let Point::P256 { .. } = &self.point {
+            let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| KeyError::BadSignature)?;
+            if sig.normalize_s() != sig || sig.to_der().as_bytes() != signature {
+                return Err(KeyError::BadSignature);
+            }
+        }
+        self.verify(message, signature)
+    }
+
     /// Checks `signature` over `message`: Ed25519 (64 bytes, strict RFC 8032
     /// verification) or ECDSA P-256 with SHA-256 (DER `Ecdsa-Sig-Value`).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
@@ -120,7 +135,7 @@ impl PublicKey {
                 sec1[1..33].copy_from_slice(x);
                 sec1[33..].copy_from_slice(y);
                 let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| KeyError::BadSignature)?;
-                let sig = p256::ecdsa::DerSignature::from_bytes(signature).map_err(|_| KeyError::BadSignature)?;
+                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| KeyError::BadSignature)?;
                 key.verify(message, &sig).map_err(|_| KeyError::BadSignature)
             }
         }

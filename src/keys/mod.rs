@@ -239,9 +239,9 @@ impl KeyPair {
                 Ok(sig.to_bytes().to_vec())
             }
             PrivateKey::EcdsaP256(k) => {
-                let sig: p256::ecdsa::DerSignature =
-                    k.try_sign(message).map_err(|e| KeyError::Signing(e.to_string()))?;
-                Ok(sig.to_bytes().to_vec())
+                let sig: p256::ecdsa::Signature = k.try_sign(message).map_err(|e| KeyError::Signing(e.to_string()))?;
+                // Low S: the only form verifiers here accept (see `PublicKey::verify`).
+                Ok(sig.normalize_s().to_der().as_bytes().to_vec())
             }
         }
     }
@@ -367,5 +367,23 @@ mod tests {
             assert!(format!("{key:?}").contains("redacted"));
         }
         assert!(KeyPair::from_pkcs8_der(b"not a key").is_err());
+    }
+
+    #[test]
+    fn a_p256_signature_has_one_accepted_encoding() {
+        let key = KeyPair::generate(KeyAlgorithm::EcdsaP256, &mut rand_chacha::ChaCha20Rng::seed_from_u64(3));
+        let public = key.public_key().unwrap();
+        for n in 0..20u8 {
+            let message = [n; 16];
+            let der = key.sign(&message).unwrap();
+            public.verify_canonical(&message, &der).unwrap();
+            // The same signature with S mirrored (n - s) is mathematically
+            // valid; it must still be refused, or a signed file could be
+            // re-encoded and keep verifying.
+            let sig = p256::ecdsa::Signature::from_der(&der).unwrap();
+            let mirrored = p256::ecdsa::Signature::from_scalars(sig.r(), -sig.s()).unwrap();
+            assert!(public.verify(&message, mirrored.to_der().as_bytes()).is_ok(), "valid ECDSA");
+            assert!(public.verify_canonical(&message, mirrored.to_der().as_bytes()).is_err(), "but high S refused");
+        }
     }
 }

@@ -763,14 +763,12 @@ fn diff_into(path: String, issued: Option<&Value>, found: Option<&Value>, out: &
 
 /// `••••••123`: only the last three characters of a string.
 fn mask(v: &Value) -> Value {
-    match v.as_str() {
-        Some(s) => {
-            let chars: Vec<char> = s.chars().collect();
-            let keep: String = chars[chars.len().saturating_sub(3)..].iter().collect();
-            Value::String(format!("{}{keep}", "•".repeat(chars.len().saturating_sub(3))))
-        }
-        None => Value::String("•••".into()),
-    }
+    // As the status page masks it: six dots whatever the length.
+    let shown: String = match v.as_str() {
+        Some(s) if s.chars().count() > 3 => s.chars().skip(s.chars().count() - 3).collect(),
+        _ => String::new(),
+    };
+    Value::String(format!("••••••{shown}"))
 }
 
 #[cfg(test)]

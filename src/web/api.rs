@@ -85,6 +85,12 @@ pub async fn verify_upload(
             if essence.is_empty() { "nothing" } else { essence }
         )));
     }
+    if body.len() > state.settings.verify.max_upload_bytes {
+        return Err(ApiError::TooLarge(format!(
+            "the PDF is larger than the {} bytes this service accepts",
+            state.settings.verify.max_upload_bytes
+        )));
+    }
     if body.is_empty() {
         return Err(ApiError::Malformed("the body is empty: send the PDF as the request body".into()));
     }

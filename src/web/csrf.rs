@@ -44,10 +44,15 @@ pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
+/// Whether `token` has the shape [`new_token`] gives: 43 base64url symbols.
+pub fn well_formed(token: &str) -> bool {
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Whether the form's token matches the cookie's.
 pub fn matches(headers: &HeaderMap, form_token: Option<&str>) -> bool {
     match (cookie_token(headers), form_token) {
-        (Some(cookie), Some(form)) if !cookie.is_empty() => bool::from(cookie.as_bytes().ct_eq(form.as_bytes())),
+        (Some(cookie), Some(form)) if well_formed(cookie) => bool::from(cookie.as_bytes().ct_eq(form.as_bytes())),
         _ => false,
     }
 }
@@ -74,6 +79,8 @@ mod tests {
         assert!(!matches(&h, None));
         assert!(!matches(&HeaderMap::new(), Some(&token)));
         assert!(!matches(&headers(&format!("{COOKIE_NAME}=")), Some("")));
+        assert!(!matches(&headers(&format!("{COOKIE_NAME}=short")), Some("short")), "only tokens we could have made");
+        assert!(well_formed(&token) && !well_formed("x") && !well_formed(&"!".repeat(43)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 400: the request cannot be read (bad JSON, wrong content type).
+    /// 400: the request cannot be read (bad JSON, an empty or unreadable body).
     #[error("{0}")]
     Malformed(String),
     /// 404: no such resource (or not visible to the caller).

@@ -72,22 +72,21 @@ pub async fn lookup(
     found_or_count(state, client, &number, &code).await
 }
 
-/// The registry lookup proper, after admission and parsing. While a client
-/// has used up its failed lookups, it gets no answer at all, right or wrong.
+/// The registry lookup proper, after admission and parsing. Every lookup
+/// spends a failed-lookup token first and gets it back if it finds its
+/// report: so concurrent guesses cannot all pass a check made before any of
+/// them is counted, and a client out of tokens gets no answer at all.
 pub async fn found_or_count(
     state: &AppState,
     client: IpAddr,
     number: &ReportNumber,
     code: &VerificationCode,
 ) -> Result<Option<RegisteredReport>, LookupError> {
-    let now = state.clock.now();
-    state.limits.failed_lookups.check(client, now).map_err(|r| LookupError::RateLimited(r.seconds))?;
+    state.limits.failed_lookups.take(client, state.clock.now()).map_err(|r| LookupError::RateLimited(r.seconds))?;
     let found = state.registry.find_with_code(number, code.compact()).await.map_err(anyhow::Error::from)?;
-    if found.is_none() {
-        // Spending after the fact: the token that ran out is the one that
-        // blocks the next lookup.
-        let _ = state.limits.failed_lookups.take(client, now);
-        tracing::info!("report lookup found nothing");
+    match &found {
+        Some(_) => state.limits.failed_lookups.refund(client),
+        None => tracing::info!("report lookup found nothing"),
     }
     Ok(found)
 }

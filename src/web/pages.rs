@@ -107,7 +107,19 @@ fn lookup_failure(state: &AppState, error: LookupError) -> Response {
 }
 
 fn form_page(state: &AppState, status: StatusCode, number: String, error: Option<String>) -> Response {
-    let token = csrf::new_token(&mut rand::rng());
+    form_page_with(state, status, number, error, None)
+}
+
+/// The form, keeping the browser's CSRF token when it already has one, so
+/// a second tab does not invalidate the first tab's form.
+fn form_page_with(
+    state: &AppState,
+    status: StatusCode,
+    number: String,
+    error: Option<String>,
+    token: Option<String>,
+) -> Response {
+    let token = token.unwrap_or_else(|| csrf::new_token(&mut rand::rng()));
     let html = FormPage {
         issuer: &state.settings.report.issuer_name,
         csrf: token.clone(),
@@ -130,9 +142,10 @@ pub struct FormQuery {
 
 /// `GET /verify`: the form; submitted (`?number=&c=`), it goes on to the
 /// status page, whose address is the one the QR code carries.
-pub async fn form(State(state): State<AppState>, Query(query): Query<FormQuery>) -> Response {
+pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<FormQuery>) -> Response {
     let Some(number) = query.number.filter(|n| !n.trim().is_empty()) else {
-        return form_page(&state, StatusCode::OK, String::new(), None);
+        let token = csrf::cookie_token(&headers).filter(|t| csrf::well_formed(t)).map(str::to_owned);
+        return form_page_with(&state, StatusCode::OK, String::new(), None, token);
     };
     let number_text = number.trim().to_owned();
     let number = match ReportNumber::parse(&number_text) {

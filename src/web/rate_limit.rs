@@ -49,15 +49,19 @@ impl RateLimiter {
 
     /// Takes one token for `client`, or says when one will be available.
     pub fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
-        self.update(client, now, true)
+        self.update(client, now)
     }
 
-    /// Whether `client` has a token left, without taking it.
-    pub fn check(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
-        self.update(client, now, false)
+    /// Gives back a token taken for something that turned out not to count
+    /// (a lookup that found its report).
+    pub fn refund(&self, client: IpAddr) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(bucket) = buckets.get_mut(&bucket_key(client)) {
+            bucket.tokens = (bucket.tokens + 1.0).min(self.capacity);
+        }
     }
 
-    fn update(&self, client: IpAddr, now: DateTime<Utc>, take: bool) -> Result<(), RetryAfter> {
+    fn update(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
         let key = bucket_key(client);
         // A poisoned lock only means another request panicked mid-update;
         // the map of counters is still usable.
@@ -70,9 +74,7 @@ impl RateLimiter {
         bucket.tokens = (bucket.tokens + elapsed * self.refill_per_second).min(self.capacity);
         bucket.updated = bucket.updated.max(now);
         if bucket.tokens >= 1.0 {
-            if take {
-                bucket.tokens -= 1.0;
-            }
+            bucket.tokens -= 1.0;
             Ok(())
         } else {
             let wait = (1.0 - bucket.tokens) / self.refill_per_second;
@@ -105,13 +107,16 @@ fn bucket_key(client: IpAddr) -> IpAddr {
     }
 }
 
-/// The two limits verification uses.
+/// The limits verification uses.
 #[derive(Debug)]
 pub struct VerifyLimits {
     /// Every verification request.
     pub requests: RateLimiter,
     /// Lookups that found nothing (unknown number or wrong code).
     pub failed_lookups: RateLimiter,
+    /// Upload checks running at once: one per core, so uploads cannot take
+    /// the machine from status checks.
+    pub upload_checks: tokio::sync::Semaphore,
 }
 
 impl VerifyLimits {
@@ -119,6 +124,9 @@ impl VerifyLimits {
         VerifyLimits {
             requests: RateLimiter::new(settings.requests_per_minute, 60),
             failed_lookups: RateLimiter::new(settings.failed_lookups_per_hour, 3600),
+            upload_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            ),
         }
     }
 }
@@ -155,13 +163,15 @@ mod tests {
     }
 
     #[test]
-    fn check_does_not_spend() {
+    fn a_refund_gives_one_token_back_up_to_the_capacity() {
         let limiter = RateLimiter::new(1, 3600);
         let a: IpAddr = "198.51.100.1".parse().unwrap();
-        limiter.check(a, t(0)).unwrap();
-        limiter.check(a, t(0)).unwrap();
         limiter.take(a, t(0)).unwrap();
-        assert_eq!(limiter.check(a, t(0)), Err(RetryAfter { seconds: 3600 }));
+        assert_eq!(limiter.take(a, t(0)), Err(RetryAfter { seconds: 3600 }));
+        limiter.refund(a);
+        limiter.refund(a);
+        limiter.take(a, t(0)).unwrap();
+        assert!(limiter.take(a, t(0)).is_err(), "never above the capacity");
     }
 
     #[test]

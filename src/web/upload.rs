@@ -28,6 +28,7 @@ pub async fn check_upload(state: &AppState, client: IpAddr, pdf: Vec<u8>) -> Res
     admit(state, client)?;
     let settings = state.settings.clone();
     let now = state.clock.now();
+    let _permit = state.limits.upload_checks.acquire().await.map_err(anyhow::Error::from)?;
     let mut verification = tokio::task::spawn_blocking(move || {
         let ring = published_keys(&settings)?;
         Ok::<_, anyhow::Error>(verify_pdf(&pdf, &ring, now))
@@ -54,7 +55,14 @@ pub async fn check_upload(state: &AppState, client: IpAddr, pdf: Vec<u8>) -> Res
             verification.apply_registry(report.as_ref().map(|r| r.issued_facts(issued_json.as_ref())).as_ref(), today);
             report
         }
-        None => None,
+        None => {
+            // A file that verifies but names no report cannot be one we
+            // issued and recorded: never "valid" without the registry.
+            if verification.valid {
+                verification.apply_registry(None, today);
+            }
+            None
+        }
     };
     Ok(UploadOutcome { verification, report, today })
 }

@@ -331,6 +331,9 @@ async fn the_upload_page_needs_its_csrf_token_and_shows_the_verdict() {
     assert!(!html.contains("<script"), "no JavaScript needed");
     let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     assert_eq!(cookie, format!("standing_csrf={token}"));
+    // A second tab keeps the same token, so the first tab's form still works.
+    let second_tab = app.client.get(format!("{}/verify", app.base)).header("cookie", &cookie).send().await.unwrap();
+    assert!(second_tab.text().await.unwrap().contains(&format!("name=\"csrf\" value=\"{token}\"")));
 
     let upload = |pdf: Vec<u8>, token: Option<String>, cookie: Option<String>| {
         let mut form = reqwest::multipart::Form::new();

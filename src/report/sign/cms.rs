@@ -304,7 +304,7 @@ pub(crate) fn inspect(cms_der: &[u8], parts: &[&[u8]]) -> Result<CmsFindings, Ve
 
     let digest_matches = claimed.as_bytes() == digest(parts).as_slice();
     let signed_attrs_der = attrs.to_der().map_err(malformed)?;
-    let signature_valid = public.verify(&signed_attrs_der, signer_info.signature.as_bytes()).is_ok();
+    let signature_valid = public.verify_canonical(&signed_attrs_der, signer_info.signature.as_bytes()).is_ok();
     let embedded = certificates.iter().filter_map(|c| c.to_der().ok()).collect();
     Ok(CmsFindings { public, leaf_der, embedded, digest_matches, signature_valid })
 }

@@ -53,6 +53,14 @@ impl Service {
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(RemoteError::BadUrl(url.to_string()));
         }
+        // Keys fetched over plain HTTP could be anyone's: only on this machine.
+        let host = base.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if base.scheme() == "http" && !loopback {
+            return Err(RemoteError::BadUrl(format!(
+                "{url} (use https: keys fetched over plain http could be forged)"
+            )));
+        }
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .user_agent(concat!("standing-verify/", env!("CARGO_PKG_VERSION")))
@@ -123,7 +131,7 @@ fn redact(url: &reqwest::Url) -> String {
 }
 
 /// The status API's answer (`{"report_number", "status", "revoked": {"at",
-/// "reason"}?, "superseded_by"?, "valid_until", "pdf_sha256", ...}`) as the
+/// "reason"}?, "superseded": {"by", "at"}?, "valid_until", "pdf_sha256", ...}`) as the
 /// facts verification uses.
 pub fn parse_status(body: &Value) -> Result<IssuedFacts<'static>, String> {
     let text = |k: &str| body.get(k).and_then(Value::as_str).ok_or_else(|| format!("no `{k}`"));
@@ -143,7 +151,15 @@ pub fn parse_status(body: &Value) -> Result<IssuedFacts<'static>, String> {
             }
         }
         "superseded" => {
-            IssuedStatus::Superseded { by: text("superseded_by")?.to_string(), at: time(body.get("superseded_at")) }
+            let superseded = body.get("superseded");
+            IssuedStatus::Superseded {
+                by: superseded
+                    .and_then(|s| s.get("by"))
+                    .and_then(Value::as_str)
+                    .ok_or("no `superseded.by`")?
+                    .to_string(),
+                at: time(superseded.and_then(|s| s.get("at"))),
+            }
         }
         other => return Err(format!("unknown status `{other}`")),
     };
@@ -161,6 +177,8 @@ mod tests {
         assert_eq!(Service::new("http://127.0.0.1:8080/").unwrap().base(), "http://127.0.0.1:8080");
         assert_eq!(Service::new("https://h/standing/.well-known/jwks.json").unwrap().base(), "https://h/standing");
         assert!(Service::new("file:///etc/passwd").is_err());
+        assert!(Service::new("http://example.org/.well-known/jwks.json").is_err(), "plain http only on loopback");
+        assert!(Service::new("http://localhost:8080").is_ok());
         assert!(Service::new("not a url").is_err());
     }
 
@@ -174,8 +192,8 @@ mod tests {
         assert_eq!(facts.report_number, "SR-7K3M-9QXD-2F4P");
         assert_eq!(facts.pdf_sha256, [0xab; 32]);
         assert!(matches!(facts.status, IssuedStatus::Revoked { ref reason, .. } if reason == "issued in error"));
-        let superseded = json!({"report_number": "SR-A", "status": "superseded", "superseded_by": "SR-B",
-            "valid_until": "2027-02-19", "pdf_sha256": sha});
+        let superseded = json!({"report_number": "SR-A", "status": "superseded",
+            "superseded": {"by": "SR-B", "at": "2026-12-01T10:00:00Z"}, "valid_until": "2027-02-19", "pdf_sha256": sha});
         assert!(
             matches!(parse_status(&superseded).unwrap().status, IssuedStatus::Superseded { ref by, .. } if by == "SR-B")
         );

@@ -315,21 +315,33 @@ impl SigDict {
     }
 }
 
+/// How many `/ByteRange` keys are looked at, and how far back from each the
+/// object that holds it may start.
+const MAX_BYTE_RANGE_KEYS: usize = 16;
+const MAX_LOOK_BACK: usize = 64 * 1024;
+/// Entries of the embedded-files name array looked at (ours has one).
+const MAX_EMBEDDED_NAMES: usize = 64;
+
 /// Every `/Type /Sig` dictionary that holds a `/ByteRange`, in file order.
 /// Each is found from its `/ByteRange` key back to the `N G obj` that opens
 /// its object.
 pub fn signature_dictionaries(pdf: &[u8]) -> Vec<SigDict> {
     let mut found = Vec::new();
     let mut after = 0;
-    for hit in memmem::find_iter(pdf, b"/ByteRange") {
+    // Bounded work whatever the upload: a file stuffed with `/ByteRange`
+    // keys, or with none of the `obj` keywords they look back for, would
+    // otherwise cost time quadratic in its size. A signature hidden behind
+    // more decoys than this is simply not found, and the file is rejected.
+    for hit in memmem::find_iter(pdf, b"/ByteRange").take(MAX_BYTE_RANGE_KEYS) {
         if hit < after {
             continue;
         }
-        let Some(head) = pdf.get(..hit) else { continue };
+        let Some(head) = pdf.get(hit.saturating_sub(MAX_LOOK_BACK)..hit) else { continue };
+        let base = hit.saturating_sub(MAX_LOOK_BACK);
         // The nearest few `obj` keywords before the key; the first that opens
         // a dictionary spanning the key is its object.
         for obj_kw in memmem::rfind_iter(head, b"obj").take(4) {
-            let Some(start) = object_start(pdf, obj_kw) else { continue };
+            let Some(start) = object_start(pdf, base + obj_kw) else { continue };
             let Some((_, dict, end)) = indirect_at(pdf, start) else { continue };
             if end <= hit || !matches!(dict, Obj::Dict(_)) {
                 continue;
@@ -475,7 +487,7 @@ impl Xref {
         let files = self.resolve(pdf, names.get(b"EmbeddedFiles")?)?;
         let list = self.resolve(pdf, files.get(b"Names")?)?;
         let Obj::Array(items) = list.as_ref() else { return None };
-        for pair in items.chunks(2) {
+        for pair in items.chunks(2).take(MAX_EMBEDDED_NAMES) {
             let [key, spec] = pair else { continue };
             let key = self.resolve(pdf, key)?;
             let Obj::Str { bytes, .. } = key.as_ref() else { continue };
@@ -494,6 +506,15 @@ impl Xref {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_full_of_decoy_keys_costs_bounded_work() {
+        // Without the bounds this took time quadratic in the size (hours);
+        // with them it is a few look-backs of 64 KiB.
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        pdf.extend(b"/ByteRange ".repeat(800_000));
+        assert!(signature_dictionaries(&pdf).is_empty());
+    }
 
     #[test]
     fn objects_strings_names_and_references() {
