@@ -72,21 +72,21 @@ pub async fn lookup(
     found_or_count(state, client, &number, &code).await
 }
 
-/// The registry lookup proper, after admission and parsing. Every lookup
-/// spends a failed-lookup token first and gets it back if it finds its
-/// report: so concurrent guesses cannot all pass a check made before any of
-/// them is counted, and a client out of tokens gets no answer at all.
+/// The registry lookup proper, after admission and parsing. A client out of
+/// failed-lookup tokens gets no answer at all, right or wrong; a lookup that
+/// finds nothing is charged even past zero, so guesses sent all at once are
+/// all counted and paid for before the next one is answered.
 pub async fn found_or_count(
     state: &AppState,
     client: IpAddr,
     number: &ReportNumber,
     code: &VerificationCode,
 ) -> Result<Option<RegisteredReport>, LookupError> {
-    state.limits.failed_lookups.take(client, state.clock.now()).map_err(|r| LookupError::RateLimited(r.seconds))?;
+    state.limits.failed_lookups.check(client, state.clock.now()).map_err(|r| LookupError::RateLimited(r.seconds))?;
     let found = state.registry.find_with_code(number, code.compact()).await.map_err(anyhow::Error::from)?;
-    match &found {
-        Some(_) => state.limits.failed_lookups.refund(client),
-        None => tracing::info!("report lookup found nothing"),
+    if found.is_none() {
+        state.limits.failed_lookups.charge(client, state.clock.now());
+        tracing::info!("report lookup found nothing");
     }
     Ok(found)
 }

@@ -16,6 +16,13 @@ use chrono::{DateTime, Utc};
 /// a flood of distinct addresses.
 const MAX_TRACKED: usize = 100_000;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spend {
+    Nothing,
+    IfAvailable,
+    Always,
+}
+
 /// A refused request: when to try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter {
@@ -49,19 +56,23 @@ impl RateLimiter {
 
     /// Takes one token for `client`, or says when one will be available.
     pub fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
-        self.update(client, now)
+        self.update(client, now, Spend::IfAvailable)
     }
 
-    /// Gives back a token taken for something that turned out not to count
-    /// (a lookup that found its report).
-    pub fn refund(&self, client: IpAddr) {
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(bucket) = buckets.get_mut(&bucket_key(client)) {
-            bucket.tokens = (bucket.tokens + 1.0).min(self.capacity);
-        }
+    /// Whether `client` has a token, without spending it.
+    pub fn check(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
+        self.update(client, now, Spend::Nothing)
     }
 
-    fn update(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), RetryAfter> {
+    /// Spends a token for something that already happened (a failed
+    /// lookup), even one the client no longer has: the balance may go below
+    /// zero, and the client waits until it is back above one. So requests
+    /// that all passed [`RateLimiter::check`] at once are still all counted.
+    pub fn charge(&self, client: IpAddr, now: DateTime<Utc>) {
+        let _ = self.update(client, now, Spend::Always);
+    }
+
+    fn update(&self, client: IpAddr, now: DateTime<Utc>, spend: Spend) -> Result<(), RetryAfter> {
         let key = bucket_key(client);
         // A poisoned lock only means another request panicked mid-update;
         // the map of counters is still usable.
@@ -73,8 +84,14 @@ impl RateLimiter {
         let elapsed = (now - bucket.updated).num_milliseconds().max(0) as f64 / 1000.0;
         bucket.tokens = (bucket.tokens + elapsed * self.refill_per_second).min(self.capacity);
         bucket.updated = bucket.updated.max(now);
-        if bucket.tokens >= 1.0 {
+        if spend == Spend::Always {
             bucket.tokens -= 1.0;
+            return Ok(());
+        }
+        if bucket.tokens >= 1.0 {
+            if spend == Spend::IfAvailable {
+                bucket.tokens -= 1.0;
+            }
             Ok(())
         } else {
             let wait = (1.0 - bucket.tokens) / self.refill_per_second;
@@ -163,15 +180,20 @@ mod tests {
     }
 
     #[test]
-    fn a_refund_gives_one_token_back_up_to_the_capacity() {
-        let limiter = RateLimiter::new(1, 3600);
+    fn charges_after_the_fact_are_all_counted() {
+        let limiter = RateLimiter::new(2, 3600);
         let a: IpAddr = "198.51.100.1".parse().unwrap();
-        limiter.take(a, t(0)).unwrap();
-        assert_eq!(limiter.take(a, t(0)), Err(RetryAfter { seconds: 3600 }));
-        limiter.refund(a);
-        limiter.refund(a);
-        limiter.take(a, t(0)).unwrap();
-        assert!(limiter.take(a, t(0)).is_err(), "never above the capacity");
+        // Five lookups passed the check together, then all failed.
+        for _ in 0..5 {
+            limiter.check(a, t(0)).unwrap();
+        }
+        for _ in 0..5 {
+            limiter.charge(a, t(0));
+        }
+        // 2 - 5 = -3: four tokens (half an hour each) before the next one.
+        assert_eq!(limiter.check(a, t(0)), Err(RetryAfter { seconds: 4 * 1800 }));
+        assert!(limiter.check(a, t(4 * 1800 - 1)).is_err());
+        limiter.check(a, t(4 * 1800 + 1)).unwrap();
     }
 
     #[test]
