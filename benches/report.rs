@@ -8,12 +8,10 @@ mod common;
 
 use std::time::Instant;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use rand::SeedableRng;
-use standing::app::{demo_dir, load_demo_if_empty};
+use chrono::{TimeZone, Utc};
 use standing::keys::{KeyAlgorithm, Signer};
 use standing::report::data::ReportData;
-use standing::report::issue::{issue_report, render_and_sign};
+use standing::report::issue::render_and_sign;
 
 const RUNS: usize = 500;
 
@@ -42,24 +40,6 @@ fn main() {
     measure("sample report, ECDSA P-256", &sample, &p256);
 
     // The 5-year demo account's real report data.
-    let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let data = runtime.block_on(async {
-        let state = common::open_state(&format!("sqlite:{}", dir.path().join("bench.db").display()), dir.path()).await;
-        load_demo_if_empty(&state, &demo_dir()).await.unwrap();
-        let issued = issue_report(
-            &state.settings,
-            &state.store,
-            &state.cipher,
-            &ed,
-            "A1013",
-            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-            Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
-            &mut rand_chacha::ChaCha20Rng::seed_from_u64(2),
-        )
-        .await
-        .unwrap();
-        issued.data
-    });
+    let data = common::five_year_report_data(&ed);
     measure("5-year account A1013, Ed25519", &data, &ed);
 }

@@ -9,11 +9,9 @@ mod common;
 
 use std::time::Instant;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use rand::SeedableRng;
-use standing::app::{demo_dir, load_demo_if_empty};
+use chrono::{TimeZone, Utc};
 use standing::keys::KeyAlgorithm;
-use standing::report::issue::{issue_report, render_and_sign};
+use standing::report::issue::render_and_sign;
 
 const RUNS: usize = 2000;
 
@@ -23,25 +21,7 @@ fn main() {
     let time = Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let data = runtime.block_on(async {
-        let state = common::open_state(&format!("sqlite:{}", dir.path().join("bench.db").display()), dir.path()).await;
-        load_demo_if_empty(&state, &demo_dir()).await.unwrap();
-        issue_report(
-            &state.settings,
-            &state.store,
-            &state.cipher,
-            &ed,
-            "A1013",
-            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-            time,
-            &mut rand_chacha::ChaCha20Rng::seed_from_u64(2),
-        )
-        .await
-        .unwrap()
-        .data
-    });
+    let data = common::five_year_report_data(&ed);
 
     for (label, signer, ring) in [("Ed25519", &ed, &ed_ring), ("ECDSA P-256", &p256, &p256_ring)] {
         let pdf = render_and_sign(&data, signer, time, "standing").unwrap();

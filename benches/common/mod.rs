@@ -65,3 +65,28 @@ pub fn identity(algorithm: KeyAlgorithm) -> (Signer, KeyRing) {
     let ring = KeyRing::from_certificates(Some(root.clone()), std::slice::from_ref(&cert)).unwrap();
     (Signer::new(key, cert, vec![root]).unwrap(), ring)
 }
+
+/// The report data of the 5-year demo account (A1013) as of the demo date,
+/// from a fresh SQLite database with the demo data.
+pub fn five_year_report_data(signer: &Signer) -> standing::report::data::ReportData {
+    use rand::SeedableRng;
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let state = open_state(&format!("sqlite:{}", dir.path().join("bench.db").display()), dir.path()).await;
+        standing::app::load_demo_if_empty(&state, &standing::app::demo_dir()).await.unwrap();
+        standing::report::issue::issue_report(
+            &state.settings,
+            &state.store,
+            &state.cipher,
+            signer,
+            "A1013",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
+            &mut rand_chacha::ChaCha20Rng::seed_from_u64(2),
+        )
+        .await
+        .unwrap()
+        .data
+    })
+}
