@@ -67,12 +67,11 @@ pub async fn verify_upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let limit = state.settings.verify.max_upload_bytes;
+    let too_large = || ApiError::TooLarge(format!("the PDF is larger than the {limit} bytes this service accepts"));
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!(
-                "the PDF is larger than the {} bytes this service accepts",
-                state.settings.verify.max_upload_bytes
-            ))
+            too_large()
         } else {
             ApiError::Malformed(format!("the body could not be read: {rejection}"))
         }
@@ -85,11 +84,10 @@ pub async fn verify_upload(
             if essence.is_empty() { "nothing" } else { essence }
         )));
     }
-    if body.len() > state.settings.verify.max_upload_bytes {
-        return Err(ApiError::TooLarge(format!(
-            "the PDF is larger than the {} bytes this service accepts",
-            state.settings.verify.max_upload_bytes
-        )));
+    // The route's body limit leaves room for the page's multipart framing;
+    // a bare PDF gets the exact limit.
+    if body.len() > limit {
+        return Err(too_large());
     }
     if body.is_empty() {
         return Err(ApiError::Malformed("the body is empty: send the PDF as the request body".into()));
