@@ -8,7 +8,6 @@
 //! same bytes.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use lopdf::{Document, Object};
@@ -25,6 +24,10 @@ use sha2::{Digest, Sha256};
 use super::data::{Amount, AssetFigures, ReportData};
 use super::subset::FontProgram;
 use crate::domain::Currency;
+
+mod content;
+
+use content::{GlyphUse, UsedGlyphs};
 
 pub use super::sample::sample_report;
 
@@ -64,6 +67,8 @@ struct Metrics {
     units_per_em: f32,
     /// Advance of each code point below `TABLE`, in font units.
     table: Vec<u16>,
+    /// Glyph of each code point below `TABLE`.
+    glyphs: Vec<Option<u16>>,
     notdef: u16,
 }
 
@@ -72,11 +77,10 @@ const TABLE: u32 = 0x0600;
 impl Metrics {
     fn new(font: &ParsedFont) -> Self {
         let notdef = font.get_horizontal_advance(0);
-        let table = (0..TABLE)
-            .map(|c| font.lookup_glyph_index(c).map(|g| font.get_horizontal_advance(g)).unwrap_or(notdef))
-            .collect();
+        let glyphs: Vec<Option<u16>> = (0..TABLE).map(|c| font.lookup_glyph_index(c)).collect();
+        let table = glyphs.iter().map(|g| g.map(|g| font.get_horizontal_advance(g)).unwrap_or(notdef)).collect();
         let upem = font.pdf_font_metrics.units_per_em;
-        Metrics { units_per_em: if upem == 0 { 1000.0 } else { f32::from(upem) }, table, notdef }
+        Metrics { units_per_em: if upem == 0 { 1000.0 } else { f32::from(upem) }, table, glyphs, notdef }
     }
 }
 
@@ -145,6 +149,23 @@ impl Fonts {
         }
     }
 
+    fn face(&self, face: Face) -> (&ParsedFont, &Metrics) {
+        match face {
+            Face::Regular => (&self.regular, &self.regular_metrics),
+            Face::Bold => (&self.bold, &self.bold_metrics),
+        }
+    }
+
+    /// The glyph that shows `c`, as the font's cmap says.
+    fn glyph(&self, face: Face, c: char) -> Option<u16> {
+        let (font, m) = self.face(face);
+        let c = u32::from(c);
+        match m.glyphs.get(c as usize) {
+            Some(g) => *g,
+            None => font.lookup_glyph_index(c),
+        }
+    }
+
     /// Width of `s` in points at `size`.
     fn width(&self, face: Face, size: f32, s: &str) -> f32 {
         self.points(face, size, self.units(face, s))
@@ -153,10 +174,7 @@ impl Fonts {
     /// Advance of `s` in font units: widths add up (no kerning), so a line
     /// is measured word by word.
     fn units(&self, face: Face, s: &str) -> u32 {
-        let (font, m) = match face {
-            Face::Regular => (&self.regular, &self.regular_metrics),
-            Face::Bold => (&self.bold, &self.bold_metrics),
-        };
+        let (font, m) = self.face(face);
         s.chars()
             .map(|c| {
                 let c = u32::from(c);
@@ -280,9 +298,15 @@ fn font_handle(face: Face) -> PdfFontHandle {
     }))
 }
 
+/// `v` on the 1/100 pt grid everything is placed on: a shift no eye or
+/// printer can see, and numbers the content writer writes without `fmt`.
+fn grid(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
+}
+
 /// A point from top-left based coordinates (y grows downwards).
 fn pt(x: f32, y: f32) -> Point {
-    Point { x: Pt(x), y: Pt(PAGE_H - y) }
+    Point { x: Pt(grid(x)), y: Pt(grid(PAGE_H - y)) }
 }
 
 /// Right or left alignment of a text run.
@@ -324,7 +348,7 @@ impl<'f> Layout<'f> {
         ops.push(Op::StartTextSection);
         ops.push(Op::SetFont { font: font_handle(face), size: Pt(size) });
         ops.push(Op::SetFillColor { col: color(c) });
-        ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x), Pt(PAGE_H - y)) });
+        ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(grid(x)), Pt(grid(PAGE_H - y))) });
         ops.push(Op::ShowText { items: vec![TextItem::Text(s.into_owned())] });
         ops.push(Op::EndTextSection);
     }
@@ -616,11 +640,26 @@ fn group_thousands(n: u64) -> String {
 /// Renders the unsigned report PDF. Deterministic: the same data gives the
 /// same bytes.
 pub fn render_pdf(data: &ReportData, fonts: &Fonts) -> Result<Vec<u8>, RenderError> {
-    render_with(data, fonts, [&fonts.regular_skeleton, &fonts.bold_skeleton])
+    render_with(data, fonts, [&fonts.regular_skeleton, &fonts.bold_skeleton], PageWriter::Ours)
+}
+
+/// Who writes the page content streams.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageWriter {
+    /// [`content::encode`]: the same bytes, several times faster.
+    Ours,
+    /// printpdf itself; the tests compare the two.
+    #[cfg(test)]
+    Printpdf,
 }
 
 /// Renders with `given` as the faces printpdf sees.
-fn render_with(data: &ReportData, fonts: &Fonts, given: [&ParsedFont; 2]) -> Result<Vec<u8>, RenderError> {
+fn render_with(
+    data: &ReportData,
+    fonts: &Fonts,
+    given: [&ParsedFont; 2],
+    writer: PageWriter,
+) -> Result<Vec<u8>, RenderError> {
     let mut l = Layout::new(fonts);
     first_page(&mut l, data)?;
     assets(&mut l, data);
@@ -632,8 +671,26 @@ fn render_with(data: &ReportData, fonts: &Fonts, given: [&ParsedFont; 2]) -> Res
     doc.resources.fonts.map.insert(FontId(REGULAR_ID.to_owned()), PdfFont::new(given[0].clone()));
     doc.resources.fonts.map.insert(FontId(BOLD_ID.to_owned()), PdfFont::new(given[1].clone()));
     let pages: Vec<Vec<Op>> = l.pages.into_iter().map(compact).collect();
-    let used = used_glyphs(fonts, &pages);
-    let pages = pages.into_iter().map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), ops)).collect();
+    let mut glyph_use = GlyphUse::new();
+    let contents =
+        pages.iter().map(|ops| content::encode(ops, fonts, &mut glyph_use)).collect::<Result<Vec<_>, _>>()?;
+    let used = glyph_use.into_map();
+    // printpdf makes the document: page tree, resources and the font
+    // dictionaries (widths and ToUnicode maps of the glyphs shown). For
+    // that it needs only which glyphs each face shows, so unless it writes
+    // the pages itself it is given one run of those glyphs on the first
+    // page, and every page's content is then replaced by ours.
+    let given_pages = match writer {
+        PageWriter::Ours => {
+            let mut pages: Vec<Vec<Op>> = vec![Vec::new(); contents.len()];
+            pages[0] = glyph_runs(&used);
+            pages
+        }
+        #[cfg(test)]
+        PageWriter::Printpdf => pages,
+    };
+    let given_pages =
+        given_pages.into_iter().map(|ops| PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), ops)).collect();
     let mut warnings = Vec::new();
     // printpdf's own `save` compresses every stream at level 9 and the result
     // then had to be parsed again to be finished; its document is finished in
@@ -641,50 +698,46 @@ fn render_with(data: &ReportData, fonts: &Fonts, given: [&ParsedFont; 2]) -> Res
     // (parse, renumber, parse again) is replaced by one that keeps glyph ids:
     // printpdf embeds the whole font and the program is swapped for the subset.
     let options = PdfSaveOptions { subset_fonts: false, ..PdfSaveOptions::default() };
-    let mut doc = doc.with_pages(pages).to_lopdf_document(&options, &mut warnings);
+    let mut doc = doc.with_pages(given_pages).to_lopdf_document(&options, &mut warnings);
+    if writer == PageWriter::Ours {
+        replace_contents(&mut doc, contents)?;
+    }
     embed_subsets(&mut doc, fonts, &used)?;
     finish(doc, data)
 }
 
-/// The glyphs each face shows, with a character for each, found as printpdf
-/// finds them (the font's cmap, character by character).
-fn used_glyphs(fonts: &Fonts, pages: &[Vec<Op>]) -> [BTreeMap<u16, char>; 2] {
-    let mut used = [BTreeMap::new(), BTreeMap::new()];
-    for ops in pages {
-        let mut face = None;
-        for op in ops {
-            match op {
-                Op::SetFont { font: PdfFontHandle::External(FontId(id)), .. } => {
-                    face = match id.as_str() {
-                        REGULAR_ID => Some(0),
-                        BOLD_ID => Some(1),
-                        _ => None,
-                    };
-                }
-                Op::SetFont { .. } => face = None,
-                Op::ShowText { items } => {
-                    let Some(face) = face else { continue };
-                    let font = if face == 0 { &fonts.regular } else { &fonts.bold };
-                    for item in items {
-                        if let TextItem::Text(text) = item {
-                            for c in text.chars() {
-                                if let Some(g) = font.lookup_glyph_index(u32::from(c)) {
-                                    used[face].insert(g, c);
-                                }
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
+/// One text run per face showing each used glyph once: all printpdf needs
+/// to describe the fonts.
+fn glyph_runs(used: &UsedGlyphs) -> Vec<Op> {
+    let mut ops = vec![Op::StartTextSection];
+    for (id, glyphs) in [(REGULAR_ID, &used[0]), (BOLD_ID, &used[1])] {
+        if glyphs.is_empty() {
+            continue;
         }
+        ops.push(Op::SetFont { font: PdfFontHandle::External(FontId(id.to_owned())), size: Pt(10.0) });
+        ops.push(Op::ShowText { items: vec![TextItem::Text(glyphs.values().collect())] });
     }
-    used
+    ops.push(Op::EndTextSection);
+    ops
+}
+
+/// Puts each page's content stream in place, in page order.
+fn replace_contents(doc: &mut PDocument, contents: Vec<Vec<u8>>) -> Result<(), RenderError> {
+    let pages: Vec<_> = doc.get_pages().into_values().collect();
+    if pages.len() != contents.len() {
+        return Err(pdf_error("page count changed"));
+    }
+    for (page, content) in pages.into_iter().zip(contents) {
+        let id = doc.get_dictionary(page).and_then(|p| p.get(b"Contents")).and_then(PObject::as_reference);
+        let stream = doc.get_object_mut(id.map_err(pdf_error)?).and_then(PObject::as_stream_mut).map_err(pdf_error)?;
+        stream.set_content(content);
+    }
+    Ok(())
 }
 
 /// Replaces each embedded font program with its subset and gives the font
 /// its subset tag (the first six letters of its resource name).
-fn embed_subsets(doc: &mut PDocument, fonts: &Fonts, used: &[BTreeMap<u16, char>; 2]) -> Result<(), RenderError> {
+fn embed_subsets(doc: &mut PDocument, fonts: &Fonts, used: &UsedGlyphs) -> Result<(), RenderError> {
     let page = *doc.get_pages().values().next().ok_or_else(|| pdf_error("no pages"))?;
     let resources = doc.get_dictionary(page).and_then(|p| p.get(b"Resources")).and_then(PObject::as_reference);
     let font_dict = doc.get_dictionary(resources.map_err(pdf_error)?).and_then(|r| r.get(b"Font"));
@@ -1317,9 +1370,24 @@ mod tests {
     fn printpdf_given_the_skeleton_fonts_writes_what_it_writes_given_the_real_ones() {
         let data = sample_report();
         let fonts = Fonts::embedded().unwrap();
-        let real = render_with(&data, fonts, [&fonts.regular, &fonts.bold]).unwrap();
+        let real = render_with(&data, fonts, [&fonts.regular, &fonts.bold], PageWriter::Ours).unwrap();
         let skeleton = render_pdf(&data, fonts).unwrap();
         assert!(real == skeleton, "same bytes");
+    }
+
+    #[test]
+    fn our_page_contents_are_the_bytes_printpdf_writes() {
+        let fonts = Fonts::embedded().unwrap();
+        let mut long = sample_report();
+        long.applicant.full_name = "Zoë Łucja ŌTSUKA-NÚÑEZ de la Cruz y Montenegro-Villavicencio".into();
+        long.bills.list.extend(long.bills.list.clone());
+        long.bills.list.extend(long.bills.list.clone());
+        for data in [sample_report(), long] {
+            let given = [&fonts.regular_skeleton, &fonts.bold_skeleton];
+            let ours = render_with(&data, fonts, given, PageWriter::Ours).unwrap();
+            let printpdf = render_with(&data, fonts, given, PageWriter::Printpdf).unwrap();
+            assert!(ours == printpdf, "the same file, whoever writes the pages");
+        }
     }
 
     #[test]

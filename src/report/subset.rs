@@ -4,10 +4,10 @@
 //! glyphs and then printpdf parses the subset again: about a millisecond per
 //! report for the two DejaVu faces. The content stream of a `CIDFontType2`
 //! with `/CIDToGIDMap /Identity` can just as well address the original glyph
-//! ids, so the subset here keeps every glyph slot and drops the outlines of
-//! the glyphs not used: `glyf` holds only the used glyphs (and the components
-//! of used composites), `loca` points every other slot at an empty glyph and
-//! their `hmtx` entries are zero. The tables are located once per process;
+//! ids, so the subset here keeps every glyph slot up to the last one used and
+//! drops the outlines of the glyphs not used: `glyf` holds only the used
+//! glyphs (and the components of used composites), `loca` points every other
+//! slot at an empty glyph and their `hmtx` entries are zero. The tables are located once per process;
 //! a subset is then a few copies, about ten microseconds.
 //!
 //! Kept: `cvt `, `fpgm`, `prep` (hinting), `head`, `hhea`, `maxp`, `OS/2`,
@@ -28,6 +28,8 @@ pub(crate) struct FontProgram {
     loca: Vec<u32>,
     glyf: Range<usize>,
     head: Range<usize>,
+    hhea: Range<usize>,
+    maxp: Range<usize>,
     post: Range<usize>,
     hmtx: Range<usize>,
     cmap: Option<Range<usize>>,
@@ -55,7 +57,9 @@ fn checksum(data: &[u8]) -> u32 {
     sum
 }
 
-const KEPT: [&[u8; 4]; 9] = [b"OS/2", b"cvt ", b"fpgm", b"gasp", b"head", b"hhea", b"maxp", b"name", b"prep"];
+/// Tables copied as they are; `head`, `hhea` and `maxp` are copied with
+/// their glyph counts and formats changed.
+const KEPT: [&[u8; 4]; 6] = [b"OS/2", b"cvt ", b"fpgm", b"gasp", b"name", b"prep"];
 
 impl FontProgram {
     /// Reads the table directory of a single-face TrueType (`glyf`) font.
@@ -75,8 +79,13 @@ impl FontProgram {
         }
         let head = found.get(b"head")?.clone();
         let long_loca = u16_at(bytes, head.start + 50)? == 1;
-        let num_glyphs = usize::from(u16_at(bytes, found.get(b"maxp")?.start + 4)?);
-        let num_hmetrics = usize::from(u16_at(bytes, found.get(b"hhea")?.start + 34)?);
+        let maxp = found.get(b"maxp")?.clone();
+        let hhea = found.get(b"hhea")?.clone();
+        if head.len() < 54 || maxp.len() < 6 || hhea.len() < 36 {
+            return None;
+        }
+        let num_glyphs = usize::from(u16_at(bytes, maxp.start + 4)?);
+        let num_hmetrics = usize::from(u16_at(bytes, hhea.start + 34)?);
         let glyf = found.get(b"glyf")?.clone();
         let loca_range = found.get(b"loca")?.clone();
         let loca = (0..=num_glyphs)
@@ -104,7 +113,7 @@ impl FontProgram {
         }
         let tables = KEPT.iter().filter_map(|tag| Some((**tag, found.get(*tag)?.clone()))).collect();
         let cmap = found.get(b"cmap").cloned();
-        Some(FontProgram { bytes, tables, loca, glyf, head, post, hmtx, cmap, num_hmetrics })
+        Some(FontProgram { bytes, tables, loca, glyf, head, hhea, maxp, post, hmtx, cmap, num_hmetrics })
     }
 
     fn num_glyphs(&self) -> usize {
@@ -167,32 +176,48 @@ impl FontProgram {
         Some(self.build(&keep, &self.bytes[self.cmap.clone()?], true))
     }
 
+    /// The font with the outlines of the `keep` glyphs. A subset ends at its
+    /// last kept glyph (`maxp` and `hhea` say so), its `loca` is in the short
+    /// format when `glyf` allows: half the program of the full glyph count.
     fn build(&self, keep: &[bool], cmap: &[u8], all_metrics: bool) -> Vec<u8> {
-        let n = self.num_glyphs();
+        let n = if all_metrics { self.num_glyphs() } else { keep.iter().rposition(|k| *k).map_or(1, |g| g + 1) };
+        let keep = &keep[..n.min(keep.len())];
 
         let mut glyf = Vec::new();
-        let mut loca = Vec::with_capacity(4 * (n + 1));
+        let mut offsets = Vec::with_capacity(n + 1);
         for (g, kept) in keep.iter().enumerate() {
-            loca.extend_from_slice(&(glyf.len() as u32).to_be_bytes());
+            offsets.push(glyf.len());
             if *kept {
                 glyf.extend_from_slice(self.glyph(g));
                 glyf.resize(glyf.len().next_multiple_of(4), 0);
             }
         }
-        loca.extend_from_slice(&(glyf.len() as u32).to_be_bytes());
+        offsets.push(glyf.len());
+        // Short offsets count 16-bit words; glyphs start at multiples of 4.
+        let short_loca = glyf.len() / 2 <= usize::from(u16::MAX);
+        let mut loca = Vec::with_capacity(if short_loca { 2 } else { 4 } * (n + 1));
+        for o in offsets {
+            if short_loca {
+                loca.extend_from_slice(&((o / 2) as u16).to_be_bytes());
+            } else {
+                loca.extend_from_slice(&(o as u32).to_be_bytes());
+            }
+        }
 
+        // Entry `g` sits at the same place as in the original for every
+        // `g < n`: the long metrics are cut to `n` at most.
+        let num_hmetrics = self.num_hmetrics.min(n);
         let src_hmtx = &self.bytes[self.hmtx.clone()];
-        let mut hmtx = vec![0_u8; 4 * self.num_hmetrics + 2 * (n - self.num_hmetrics)];
+        let mut hmtx = vec![0_u8; 4 * num_hmetrics + 2 * (n - num_hmetrics)];
         if all_metrics {
             let len = hmtx.len();
             hmtx.copy_from_slice(&src_hmtx[..len]);
-        }
-        for (g, kept) in keep.iter().enumerate() {
-            if *kept && !all_metrics {
-                let r = if g < self.num_hmetrics {
+        } else {
+            for (g, _) in keep.iter().enumerate().filter(|(_, kept)| **kept) {
+                let r = if g < num_hmetrics {
                     4 * g..4 * g + 4
                 } else {
-                    let at = 4 * self.num_hmetrics + 2 * (g - self.num_hmetrics);
+                    let at = 4 * num_hmetrics + 2 * (g - num_hmetrics);
                     at..at + 2
                 };
                 hmtx[r.clone()].copy_from_slice(&src_hmtx[r]);
@@ -204,16 +229,22 @@ impl FontProgram {
 
         let mut head = self.bytes[self.head.clone()].to_vec();
         head[8..12].fill(0); // checksumAdjustment, set below
-        head[50..52].copy_from_slice(&1_u16.to_be_bytes()); // long loca
+        head[50..52].copy_from_slice(&u16::from(!short_loca).to_be_bytes()); // indexToLocFormat
 
-        let mut tables: Vec<([u8; 4], &[u8])> =
-            self.tables.iter().filter(|(t, _)| t != b"head").map(|(t, r)| (*t, &self.bytes[r.clone()])).collect();
+        let mut maxp = self.bytes[self.maxp.clone()].to_vec();
+        maxp[4..6].copy_from_slice(&(n as u16).to_be_bytes());
+        let mut hhea = self.bytes[self.hhea.clone()].to_vec();
+        hhea[34..36].copy_from_slice(&(num_hmetrics as u16).to_be_bytes());
+
+        let mut tables: Vec<([u8; 4], &[u8])> = self.tables.iter().map(|(t, r)| (*t, &self.bytes[r.clone()])).collect();
         tables.extend([
             (*b"cmap", cmap),
             (*b"glyf", &glyf[..]),
             (*b"head", &head[..]),
+            (*b"hhea", &hhea[..]),
             (*b"hmtx", &hmtx[..]),
             (*b"loca", &loca[..]),
+            (*b"maxp", &maxp[..]),
             (*b"post", &post[..]),
         ]);
         tables.sort_by_key(|(t, _)| *t);
@@ -318,7 +349,8 @@ mod tests {
         let face = ttf_lookup(REGULAR);
         let used: BTreeMap<u16, char> = ['A', 'Ë', ' '].into_iter().map(|c| (face(c), c)).collect();
         let sub = FontProgram::parse(Box::leak(font.subset(&used).into_boxed_slice())).unwrap();
-        assert_eq!(sub.num_glyphs(), n);
+        let last = used.keys().copied().max().unwrap();
+        assert!(sub.num_glyphs() > usize::from(last) && sub.num_glyphs() < n, "{} of {n} slots", sub.num_glyphs());
         for &g in used.keys() {
             assert_eq!(sub.glyph(usize::from(g)).len(), font.glyph(usize::from(g)).len().next_multiple_of(4));
         }
