@@ -2,10 +2,12 @@
 //!
 //! Pages are laid out first (text measured with the font's own advance
 //! widths), then every page gets its footer ("Page X of Y") once the count is
-//! known. printpdf writes the PDF (subset DejaVu fonts, classic xref); lopdf
-//! then replaces printpdf's random document id and 1970 dates, sets the
-//! document information and attaches `report.json`. The same data gives the
-//! same bytes.
+//! known. The pages are printpdf operations; [`content`] writes them as
+//! printpdf would, only faster. printpdf makes the document (page tree,
+//! resources, font dictionaries; classic xref), our subsets of DejaVu replace
+//! its font programs, and lopdf then replaces printpdf's random document id
+//! and 1970 dates, sets the document information and attaches `report.json`.
+//! The same data gives the same bytes.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -1271,6 +1273,10 @@ fn finish(mut doc: PDocument, data: &ReportData) -> Result<Vec<u8>, RenderError>
     catalog.set("AF", PObject::Array(vec![PObject::Reference(spec_id)]));
     catalog.remove(b"PageMode");
 
+    // printpdf says 1.3; the embedded-file name tree needs 1.4, and
+    // `/AF` (PDF 2.0, PDF/A-3) is simply ignored by 1.x readers. An Ed25519
+    // signature declares 2.0 in the catalog it adds.
+    doc.version = "1.7".into();
     let mut out = Vec::with_capacity(96 * 1024);
     doc.save_to(&mut out).map_err(pdf_error)?;
     Ok(out)
@@ -1479,22 +1485,5 @@ mod tests {
         let last = data.bills.list.last().unwrap();
         assert!(text.contains(printable(&last.biller).as_ref()), "last biller {}", last.biller);
         assert!(!text.contains("国家电网"));
-    }
-
-    /// `cargo test --release --lib report::render::tests::timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn timing() {
-        let data = sample_report();
-        let fonts = Fonts::embedded().unwrap();
-        let mut times = Vec::new();
-        let mut size = 0;
-        for _ in 0..100 {
-            let t = std::time::Instant::now();
-            size = render_pdf(&data, fonts).unwrap().len();
-            times.push(t.elapsed());
-        }
-        times.sort();
-        println!("render median {:?} (min {:?}, max {:?}), {size} bytes", times[50], times[0], times[99]);
     }
 }
