@@ -110,6 +110,7 @@ impl KeyRing {
                 jwk: public,
                 certificate_der: leaf.clone(),
                 retired_at: None,
+                issued_by: None,
             });
         }
         keys.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
@@ -118,11 +119,18 @@ impl KeyRing {
     }
 
     /// A ring from a root and signing certificates (DER), each described by
-    /// its certificate, windows computed from their start times.
+    /// its certificate, windows computed from their start times. Each
+    /// certificate is checked against the root here, once, rather than for
+    /// every report it verifies; one the root did not issue stays listed and
+    /// its reports fail as untrusted.
     pub fn from_certificates(root_der: Option<Vec<u8>>, certificates: &[Vec<u8>]) -> Result<Self, KeyError> {
         let mut keys = Vec::with_capacity(certificates.len());
         for der in certificates {
             let summary = summarize(der)?;
+            let issued_by = root_der
+                .as_deref()
+                .filter(|root| verify_issued_by(der, root).is_ok())
+                .map(|root| Sha256::digest(root).into());
             keys.push(PublishedKey {
                 kid: summary.public_key.kid().to_string(),
                 algorithm: summary.public_key.algorithm(),
@@ -131,6 +139,7 @@ impl KeyRing {
                 jwk: summary.public_key.jwk(),
                 certificate_der: der.clone(),
                 retired_at: None,
+                issued_by,
             });
         }
         keys.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::cert::{certificate_pem, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize};
@@ -46,6 +47,11 @@ pub struct PublishedKey {
     /// When the next key of the same algorithm took over (its `notBefore`):
     /// reports signed with this key after that moment are refused.
     pub retired_at: Option<DateTime<Utc>>,
+    /// The SHA-256 of the root certificate this certificate was checked to
+    /// be issued by, when the ring was made (from the key directory, or from
+    /// certificates and their root): a report carrying exactly this
+    /// certificate under that root need not check it again.
+    pub(crate) issued_by: Option<[u8; 32]>,
 }
 
 /// Where a published key stands at a given time.
@@ -346,6 +352,7 @@ pub(super) fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<P
             jwk: summary.public_key.jwk(),
             certificate_der: der,
             retired_at: None,
+            issued_by: Some(Sha256::digest(root).into()),
         });
     }
     found.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
