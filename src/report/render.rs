@@ -113,6 +113,16 @@ enum Face {
     Bold,
 }
 
+impl Face {
+    /// Where this face's entry is in pairs such as [`UsedGlyphs`].
+    fn index(self) -> usize {
+        match self {
+            Face::Regular => 0,
+            Face::Bold => 1,
+        }
+    }
+}
+
 impl Fonts {
     /// Parses the embedded fonts (about a millisecond; prefer [`Fonts::embedded`]).
     pub fn load() -> Result<Fonts, RenderError> {
@@ -342,6 +352,10 @@ impl<'f> Layout<'f> {
     #[allow(clippy::too_many_arguments, reason = "position, style and text of one run, as printed")]
     fn text(&mut self, x: f32, y: f32, face: Face, size: f32, c: Rgb3, s: &str, align: Align) {
         let s = printable(s);
+        if s.is_empty() {
+            // Nothing to show; an empty run would only be noise in the page.
+            return;
+        }
         let x = match align {
             Align::Left => x,
             Align::Right => x - self.fonts.width(face, size, &s),
@@ -712,7 +726,7 @@ fn render_with(
 /// to describe the fonts.
 fn glyph_runs(used: &UsedGlyphs) -> Vec<Op> {
     let mut ops = vec![Op::StartTextSection];
-    for (id, glyphs) in [(REGULAR_ID, &used[0]), (BOLD_ID, &used[1])] {
+    for (id, glyphs) in [(REGULAR_ID, &used[Face::Regular.index()]), (BOLD_ID, &used[Face::Bold.index()])] {
         if glyphs.is_empty() {
             continue;
         }
@@ -745,7 +759,10 @@ fn embed_subsets(doc: &mut PDocument, fonts: &Fonts, used: &UsedGlyphs) -> Resul
     let font_dict = doc.get_dictionary(resources.map_err(pdf_error)?).and_then(|r| r.get(b"Font"));
     let font_dict =
         doc.get_dictionary(font_dict.and_then(PObject::as_reference).map_err(pdf_error)?).map_err(pdf_error)?;
-    let faces = [(REGULAR_ID, &fonts.regular_program, &used[0]), (BOLD_ID, &fonts.bold_program, &used[1])];
+    let faces = [
+        (REGULAR_ID, &fonts.regular_program, &used[Face::Regular.index()]),
+        (BOLD_ID, &fonts.bold_program, &used[Face::Bold.index()]),
+    ];
     let ids: Vec<_> = faces
         .into_iter()
         .filter_map(|(key, program, used)| {

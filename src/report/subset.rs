@@ -4,11 +4,12 @@
 //! glyphs and then printpdf parses the subset again: about a millisecond per
 //! report for the two DejaVu faces. The content stream of a `CIDFontType2`
 //! with `/CIDToGIDMap /Identity` can just as well address the original glyph
-//! ids, so the subset here keeps every glyph slot up to the last one used and
-//! drops the outlines of the glyphs not used: `glyf` holds only the used
-//! glyphs (and the components of used composites), `loca` points every other
-//! slot at an empty glyph and their `hmtx` entries are zero. The tables are located once per process;
-//! a subset is then a few copies, about ten microseconds.
+//! ids, so the subset here keeps every glyph slot up to the last one used
+//! (later slots are cut, and `maxp` and `hhea` say so) and drops the outlines
+//! of the glyphs not used: `glyf` holds only the used glyphs (and the
+//! components of used composites), `loca` points every other slot at an
+//! empty glyph and their `hmtx` entries are zero. The tables are located once
+//! per process; a subset is then a few copies, about ten microseconds.
 //!
 //! Kept: `cvt `, `fpgm`, `prep` (hinting), `head`, `hhea`, `maxp`, `OS/2`,
 //! `name` (it carries the font's copyright and licence), `gasp`; `post` is
@@ -179,8 +180,9 @@ impl FontProgram {
     /// The font with the outlines of the `keep` glyphs. A subset ends at its
     /// last kept glyph (`maxp` and `hhea` say so), its `loca` is in the short
     /// format when `glyf` allows: half the program of the full glyph count.
-    fn build(&self, keep: &[bool], cmap: &[u8], all_metrics: bool) -> Vec<u8> {
-        let n = if all_metrics { self.num_glyphs() } else { keep.iter().rposition(|k| *k).map_or(1, |g| g + 1) };
+    /// A `skeleton` keeps every slot and all the original metrics.
+    fn build(&self, keep: &[bool], cmap: &[u8], skeleton: bool) -> Vec<u8> {
+        let n = if skeleton { self.num_glyphs() } else { keep.iter().rposition(|k| *k).map_or(1, |g| g + 1) };
         let keep = &keep[..n.min(keep.len())];
 
         let mut glyf = Vec::new();
@@ -209,7 +211,7 @@ impl FontProgram {
         let num_hmetrics = self.num_hmetrics.min(n);
         let src_hmtx = &self.bytes[self.hmtx.clone()];
         let mut hmtx = vec![0_u8; 4 * num_hmetrics + 2 * (n - num_hmetrics)];
-        if all_metrics {
+        if skeleton {
             let len = hmtx.len();
             hmtx.copy_from_slice(&src_hmtx[..len]);
         } else {

@@ -29,7 +29,7 @@ impl GlyphUse {
     }
 
     fn record(&mut self, face: Face, glyph: u16, c: char) {
-        let slots = &mut self.faces[face as usize];
+        let slots = &mut self.faces[face.index()];
         let g = usize::from(glyph);
         if g >= slots.len() {
             slots.resize(g + 1, None);
