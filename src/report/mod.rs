@@ -18,4 +18,6 @@ pub mod render;
 pub mod sample;
 pub mod sign;
 mod subset;
+#[cfg(test)]
+mod tools;
 pub mod verify;

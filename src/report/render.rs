@@ -1335,25 +1335,12 @@ fn resolve<'a>(doc: &'a Document, obj: &'a Object) -> Result<&'a Object, RenderE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
+    use crate::report::tools::run_on_pdf;
 
     fn render_sample() -> (ReportData, Vec<u8>) {
         let data = sample_report();
         let pdf = render_pdf(&data, Fonts::embedded().unwrap()).unwrap();
         (data, pdf)
-    }
-
-    /// Runs an external tool; `None` (with a notice) when it is missing,
-    /// unless `CI=true`.
-    fn tool(name: &str, args: &[&str]) -> Option<std::process::Output> {
-        match Command::new(name).args(args).output() {
-            Ok(out) => Some(out),
-            Err(e) => {
-                assert!(std::env::var("CI").as_deref() != Ok("true"), "{name} is required in CI: {e}");
-                eprintln!("skipping: {name} is not installed ({e})");
-                None
-            }
-        }
     }
 
     #[test]
@@ -1469,19 +1456,15 @@ mod tests {
     #[test]
     fn qpdf_and_pdftotext_accept_it() {
         let (data, pdf) = render_sample();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("report.pdf");
-        std::fs::write(&path, &pdf).unwrap();
         if let Ok(out) = std::env::var("STANDING_REPORT_OUT") {
             std::fs::write(out, &pdf).unwrap();
         }
-        let path = path.to_str().unwrap();
-        if let Some(out) = tool("qpdf", &["--check", path]) {
-            assert!(out.status.success(), "qpdf --check: {}", String::from_utf8_lossy(&out.stdout));
+        if let Some(out) = run_on_pdf("qpdf", &["--check", "{pdf}"], &pdf) {
+            assert!(out.status.success(), "qpdf --check: {}", out.text);
         }
-        let Some(out) = tool("pdftotext", &["-layout", path, "-"]) else { return };
+        let Some(out) = run_on_pdf("pdftotext", &["-layout", "{pdf}", "-"], &pdf) else { return };
         assert!(out.status.success());
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = out.stdout;
         let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
         assert!(pages >= 3, "{pages} pages");
         for needle in [

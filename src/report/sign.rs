@@ -228,9 +228,8 @@ pub fn verify_cms(pdf: &[u8], parts: &SignedParts, root_der: &[u8]) -> Result<Ve
 mod tests {
     use super::*;
     use crate::keys::{KeyPair, root_certificate, signing_certificate};
+    use crate::report::tools::{pyhanko_validate, run_on_pdf};
     use chrono::TimeZone;
-    use std::path::Path;
-    use std::process::Command;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 30, 0).unwrap()
@@ -460,7 +459,7 @@ mod tests {
         assert!(find(tail, b"/Type/XRef") > 0);
         let parts = extract_signature(&signed).unwrap();
         verify_cms(&signed, &parts, &root).unwrap();
-        if let Some(out) = run_tool("qpdf", &["--check"], &signed) {
+        if let Some(out) = run_on_pdf("qpdf", &["--check", "{pdf}"], &signed) {
             assert!(out.status.success(), "qpdf --check:\n{}", out.text);
         }
     }
@@ -469,62 +468,6 @@ mod tests {
         haystack.windows(needle.len()).position(|w| w == needle).unwrap_or_else(|| {
             panic!("{:?} not found", String::from_utf8_lossy(needle));
         })
-    }
-
-    // ---- the reference tools: pyHanko, qpdf, poppler's pdfsig ----
-
-    struct ToolOutput {
-        status: std::process::ExitStatus,
-        text: String,
-    }
-
-    /// Whether `tool` runs here. Missing tools skip the test with a notice,
-    /// except in CI (`CI=true`), where they must be installed.
-    fn have(tool: &str, version_arg: &str) -> bool {
-        let ok = Command::new(tool).arg(version_arg).output().is_ok_and(|o| o.status.success());
-        if !ok {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{tool} is required in CI");
-            }
-            eprintln!("NOTICE: {tool} not found; skipping its checks");
-        }
-        ok
-    }
-
-    fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    /// Runs `tool args... FILE` on `pdf`, or `None` if the tool is missing.
-    fn run_tool(tool: &str, args: &[&str], pdf: &[u8]) -> Option<ToolOutput> {
-        let version_arg = if tool == "pdfsig" { "-v" } else { "--version" };
-        if !have(tool, version_arg) {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let file = write_temp(dir.path(), "report.pdf", pdf);
-        let out = Command::new(tool).args(args).arg(&file).output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        Some(ToolOutput { status: out.status, text })
-    }
-
-    fn pyhanko_validate(pdf: &[u8], root: &[u8]) -> Option<ToolOutput> {
-        if !have("pyhanko", "--version") {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let file = write_temp(dir.path(), "report.pdf", pdf);
-        let root_pem = write_temp(dir.path(), "root.pem", crate::keys::certificate_pem(root).unwrap().as_bytes());
-        let out = Command::new("pyhanko")
-            .args(["sign", "validate", "--pretty-print", "--trust-replace", "--trust"])
-            .arg(&root_pem)
-            .arg(&file)
-            .output()
-            .unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        Some(ToolOutput { status: out.status, text })
     }
 
     #[test]
@@ -551,11 +494,11 @@ mod tests {
                     assert!(out.text.contains(line), "pyhanko ({alg}) did not say {line:?}:\n{}", out.text);
                 }
             }
-            if let Some(out) = run_tool("qpdf", &["--check"], &signed) {
+            if let Some(out) = run_on_pdf("qpdf", &["--check", "{pdf}"], &signed) {
                 assert!(out.status.success(), "qpdf --check ({alg}):\n{}", out.text);
             }
             if alg == KeyAlgorithm::EcdsaP256
-                && let Some(out) = run_tool("pdfsig", &[], &signed)
+                && let Some(out) = run_on_pdf("pdfsig", &["{pdf}"], &signed)
             {
                 println!("pdfsig ({alg}):\n{}", out.text);
                 assert!(out.text.contains("Signature Validation: Signature is Valid."), "pdfsig:\n{}", out.text);
@@ -583,39 +526,6 @@ mod tests {
                     out.text
                 );
             }
-        }
-    }
-
-    /// `cargo test --release --lib sign_time -- --ignored --nocapture`
-    #[test]
-    #[ignore = "timing; run by hand"]
-    fn sign_time() {
-        let unsigned = printpdf_report();
-        for alg in ALGS {
-            let (signer, root) = signer(alg);
-            let mut times = Vec::new();
-            for _ in 0..200 {
-                let start = std::time::Instant::now();
-                let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
-                times.push(start.elapsed());
-                std::hint::black_box(signed);
-            }
-            times.sort();
-            let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
-            let mut vtimes = Vec::new();
-            for _ in 0..200 {
-                let start = std::time::Instant::now();
-                let parts = extract_signature(&signed).unwrap();
-                verify_cms(&signed, &parts, &root).unwrap();
-                vtimes.push(start.elapsed());
-            }
-            vtimes.sort();
-            println!(
-                "{alg}: {} byte PDF, sign median {:?}, extract+verify median {:?}",
-                unsigned.len(),
-                times[100],
-                vtimes[100]
-            );
         }
     }
 }
