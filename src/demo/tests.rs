@@ -462,21 +462,6 @@ fn bulk_writer_writes_an_account_and_n_valid_transactions() {
 }
 
 #[test]
-#[ignore = "throughput check; run with --release"]
-fn bulk_writer_throughput() {
-    let n = 1_000_000;
-    let started = std::time::Instant::now();
-    let mut sink = std::io::sink();
-    write_bulk_transactions(&mut sink, "A9999", n, 1).unwrap();
-    let secs = started.elapsed().as_secs_f64();
-    println!("{n} lines in {secs:.3}s = {:.0} lines/s", n as f64 / secs);
-    let started = std::time::Instant::now();
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path()).unwrap();
-    println!("generate: {:.3}s", started.elapsed().as_secs_f64());
-}
-
-#[test]
 #[ignore = "prints a table of the demo accounts; for people tuning profiles"]
 fn print_account_table() {
     let (dir, summary) = fresh();
