@@ -224,18 +224,37 @@ impl Default for ScoringSettings {
 impl Settings {
     /// Defaults, then `file` (or `STANDING_CONFIG`), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
-        let env = |name: &str| std::env::var(name).ok();
+        Self::load_with(file, |name| std::env::var(name).ok())
+    }
+
+    /// [`Settings::load`] with the environment read through `env`.
+    fn load_with(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let file = file.map(Path::to_path_buf).or_else(|| env("STANDING_CONFIG").map(PathBuf::from));
-        let mut settings = match file {
+        let (mut settings, file_names_url) = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading configuration file {}", path.display()))?;
-                Self::from_toml(&text).with_context(|| format!("in configuration file {}", path.display()))?
+                let settings =
+                    Self::from_toml(&text).with_context(|| format!("in configuration file {}", path.display()))?;
+                let names_url = toml::from_str::<toml::Value>(&text)
+                    .is_ok_and(|v| v.get("database").and_then(|d| d.get("url")).is_some());
+                (settings, names_url)
             }
-            None => Settings::default(),
+            None => (Settings::default(), false),
         };
-        settings.apply_env(env)?;
+        let env_names_url = env("DATABASE_URL").is_some() || env("STANDING_DATABASE_URL").is_some();
+        settings.apply_env(&env)?;
+        if !file_names_url && !env_names_url {
+            settings.database.url = Self::sqlite_in(&settings.data_dir);
+        }
         Ok(settings)
+    }
+
+    /// The embedded database inside the working directory: where the SQLite
+    /// file lives unless a database URL is given, so that moving `data_dir`
+    /// moves the database with the master key file that sealed its data.
+    pub fn sqlite_in(data_dir: &Path) -> DatabaseUrl {
+        DatabaseUrl::new(format!("sqlite:{}", data_dir.join("standing.db").display()))
     }
 
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
@@ -359,6 +378,25 @@ mod tests {
         let text = include_str!("../standing.example.toml");
         let parsed = Settings::from_toml(text).unwrap();
         assert_eq!(parsed, Settings { master_key: parsed.master_key.clone(), ..Settings::default() });
+    }
+
+    #[test]
+    fn the_embedded_database_follows_the_working_directory() {
+        assert_eq!(Settings::sqlite_in(Path::new("var")), Settings::default().database.url);
+        fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+            let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        }
+        let moved = Settings::load_with(None, env(&[("STANDING_DATA_DIR", "/srv/standing")])).unwrap();
+        assert_eq!(moved.database.url.expose(), "sqlite:/srv/standing/standing.db");
+        // A database named anywhere stays where it was named.
+        let named = [("STANDING_DATA_DIR", "/srv/standing"), ("DATABASE_URL", "sqlite:/data/x.db")];
+        assert_eq!(Settings::load_with(None, env(&named)).unwrap().database.url.expose(), "sqlite:/data/x.db");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("standing.toml");
+        std::fs::write(&file, "data_dir = \"/srv/standing\"\n[database]\nurl = \"sqlite:var/standing.db\"\n").unwrap();
+        let from_file = Settings::load_with(Some(&file), env(&[])).unwrap();
+        assert_eq!(from_file.database.url.expose(), "sqlite:var/standing.db");
     }
 
     #[test]
