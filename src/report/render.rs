@@ -699,7 +699,9 @@ fn render_with(
     let given_pages = match writer {
         PageWriter::Ours => {
             let mut pages: Vec<Vec<Op>> = vec![Vec::new(); contents.len()];
-            pages[0] = glyph_runs(&used);
+            if let Some(first) = pages.first_mut() {
+                *first = glyph_runs(&used);
+            }
             pages
         }
         #[cfg(test)]
