@@ -187,12 +187,15 @@ impl Default for ReportSettings {
     }
 }
 
+/// Where working files go unless `data_dir` says otherwise.
+const DEFAULT_DATA_DIR: &str = "var";
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_base_url: "http://127.0.0.1:8080".into(),
-            data_dir: PathBuf::from("var"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             master_key: None,
             database: DatabaseSettings::default(),
             import: ImportSettings::default(),
@@ -205,7 +208,7 @@ impl Default for Settings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        DatabaseSettings { url: DatabaseUrl::new("sqlite:var/standing.db"), max_connections: 8 }
+        DatabaseSettings { url: Settings::sqlite_in(Path::new(DEFAULT_DATA_DIR)), max_connections: 8 }
     }
 }
 

@@ -102,16 +102,7 @@ impl KeyRing {
                     Some(_) => return Err(bad("the keys' chains end in different roots".into())),
                 }
             }
-            keys.push(PublishedKey {
-                kid: kid.to_string(),
-                algorithm: summary.public_key.algorithm(),
-                not_before: summary.not_before,
-                not_after: summary.not_after,
-                jwk: public,
-                certificate_der: leaf.clone(),
-                retired_at: None,
-                issued_by: None,
-            });
+            keys.push(PublishedKey::described(leaf.clone(), &summary, None));
         }
         keys.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
         assign_retirement(&mut keys);
@@ -127,20 +118,8 @@ impl KeyRing {
         let mut keys = Vec::with_capacity(certificates.len());
         for der in certificates {
             let summary = summarize(der)?;
-            let issued_by = root_der
-                .as_deref()
-                .filter(|root| verify_issued_by(der, root).is_ok())
-                .map(|root| Sha256::digest(root).into());
-            keys.push(PublishedKey {
-                kid: summary.public_key.kid().to_string(),
-                algorithm: summary.public_key.algorithm(),
-                not_before: summary.not_before,
-                not_after: summary.not_after,
-                jwk: summary.public_key.jwk(),
-                certificate_der: der.clone(),
-                retired_at: None,
-                issued_by,
-            });
+            let checked_root = root_der.as_deref().filter(|root| verify_issued_by(der, root).is_ok());
+            keys.push(PublishedKey::described(der.clone(), &summary, checked_root));
         }
         keys.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
         assign_retirement(&mut keys);

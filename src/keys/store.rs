@@ -27,7 +27,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::cert::{certificate_pem, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize};
+use super::cert::{
+    CertificateSummary, certificate_pem, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize,
+};
 use super::{KeyAlgorithm, KeyError, KeyPair, Signer, verify_issued_by};
 use crate::crypto::FieldCipher;
 
@@ -49,9 +51,8 @@ pub struct PublishedKey {
     pub retired_at: Option<DateTime<Utc>>,
     /// The SHA-256 of the root certificate this certificate was checked to
     /// be issued by, when the ring was made (from the key directory, or from
-    /// certificates and their root): a report carrying exactly this
-    /// certificate under that root need not check it again.
-    pub(crate) issued_by: Option<[u8; 32]>,
+    /// certificates and their root): see [`PublishedKey::checked_under`].
+    issued_by: Option<[u8; 32]>,
 }
 
 /// Where a published key stands at a given time.
@@ -86,6 +87,33 @@ impl std::fmt::Display for KeyStatus {
 }
 
 impl PublishedKey {
+    /// The key a signing certificate describes, its window not yet cut by a
+    /// successor; `checked_root` is the root it was checked to be issued by,
+    /// if it was.
+    pub(super) fn described(
+        certificate_der: Vec<u8>,
+        summary: &CertificateSummary,
+        checked_root: Option<&[u8]>,
+    ) -> Self {
+        PublishedKey {
+            kid: summary.public_key.kid().to_string(),
+            algorithm: summary.public_key.algorithm(),
+            not_before: summary.not_before,
+            not_after: summary.not_after,
+            jwk: summary.public_key.jwk(),
+            certificate_der,
+            retired_at: None,
+            issued_by: checked_root.map(|root| Sha256::digest(root).into()),
+        }
+    }
+
+    /// Whether this certificate was checked, when the ring was made, to be
+    /// issued by exactly `root_der`: a report carrying this very certificate
+    /// under that root need not be checked again.
+    pub fn checked_under(&self, root_der: &[u8]) -> bool {
+        self.issued_by.is_some_and(|issuer| issuer == <[u8; 32]>::from(Sha256::digest(root_der)))
+    }
+
     /// The last moment a report may have been signed with this key: when it
     /// was retired or when its certificate ends, whichever comes first.
     pub fn window_end(&self) -> DateTime<Utc> {
@@ -344,16 +372,7 @@ pub(super) fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<P
             tracing::warn!(kid = %kid, "ignoring a signing certificate whose file name does not match its key");
             continue;
         }
-        found.push(PublishedKey {
-            kid: kid.to_string(),
-            algorithm: summary.public_key.algorithm(),
-            not_before: summary.not_before,
-            not_after: summary.not_after,
-            jwk: summary.public_key.jwk(),
-            certificate_der: der,
-            retired_at: None,
-            issued_by: Some(Sha256::digest(root).into()),
-        });
+        found.push(PublishedKey::described(der, &summary, Some(root)));
     }
     found.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
     assign_retirement(&mut found);

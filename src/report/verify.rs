@@ -390,10 +390,7 @@ fn checked_chain(
     embedded: &[Vec<u8>],
     root: &[u8],
 ) -> Result<(), VerifyError> {
-    let already = key.is_some_and(|k| {
-        k.certificate_der == leaf_der
-            && k.issued_by.is_some_and(|issuer| issuer == <[u8; 32]>::from(Sha256::digest(root)))
-    });
+    let already = key.is_some_and(|k| k.certificate_der == leaf_der && k.checked_under(root));
     if already { Ok(()) } else { verify_chain(leaf_der, embedded, root) }
 }
 

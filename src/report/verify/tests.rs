@@ -342,17 +342,13 @@ fn without_a_root_nothing_is_trusted() {
 fn a_certificate_the_ring_checked_is_trusted_only_under_the_root_it_was_checked_against() {
     let f = fixture();
     let root = f.ring.root_der.clone().unwrap();
-    let checked = |against: &[u8]| {
-        let mut keys = f.ring.keys.clone();
-        keys[0].issued_by = Some(Sha256::digest(against).into());
-        keys
-    };
-    // As read from a key directory: checked against this root.
-    let ring = KeyRing { root_der: Some(root.clone()), keys: checked(&root) };
-    assert!(verify_pdf(&f.signed, &ring, now()).valid);
+    // Made from certificates and their root: checked against this root.
+    assert!(f.ring.keys[0].checked_under(&root));
+    assert!(verify_pdf(&f.signed, &f.ring, now()).valid);
     // The same mark is worth nothing under another root.
     let other = Issuer::new(9).root;
-    let ring = KeyRing { root_der: Some(other), keys: checked(&root) };
+    assert!(!f.ring.keys[0].checked_under(&other));
+    let ring = KeyRing { root_der: Some(other), keys: f.ring.keys.clone() };
     assert_eq!(codes(&verify_pdf(&f.signed, &ring, now())), vec!["untrusted_certificate"]);
 }
 
