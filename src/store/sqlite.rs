@@ -2,6 +2,13 @@
 //!
 //! WAL journal so readers never wait for the importer; `BEGIN IMMEDIATE` for
 //! writes so two writers queue on the lock instead of failing half-way.
+//!
+//! The database holds personal data (names, dates of birth, phones,
+//! transactions), so on Unix its file is private to the service's user like
+//! the key files: created with mode 0600 before SQLite opens it (SQLite gives
+//! the `-wal` and `-shm` files it creates the database file's mode), in a
+//! directory created 0700 when we create it. A database left readable by
+//! others by an older version is narrowed to 0600 on open, with a warning.
 //! Timestamps are stored as fixed-width RFC 3339 UTC text
 //! (`2026-01-03T12:00:00.000000Z`) so that text order is time order.
 
@@ -9,8 +16,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use std::path::Path;
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction as DbTx};
+use sqlx::{AssertSqlSafe, ConnectOptions, Sqlite, SqlitePool, Transaction as DbTx};
 
 use super::{
     AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, NewReport, ReportRow, Result,
@@ -45,9 +54,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let in_memory = options.to_url_lossy().query_pairs().any(|(k, v)| k == "mode" && v == "memory");
         let path = options.get_filename();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open(format!("creating {}: {e}", dir.display())))?;
+        if !in_memory && !path.as_os_str().is_empty() {
+            create_private_file(path)?;
         }
         let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
         Ok(SqliteStore { pool })
@@ -60,6 +70,54 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// Creates the database file (and its directory) private to this user
+/// before SQLite opens it, or narrows an existing one that others can read.
+fn create_private_file(path: &Path) -> Result<()> {
+    let open_error = |what: &str, p: &Path, e: std::io::Error| StoreError::Open(format!("{what} {}: {e}", p.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| open_error("creating", dir, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        // An empty file is an empty database to SQLite.
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => narrow_existing(path),
+        Err(e) => Err(open_error("creating", path, e)),
+    }
+}
+
+/// A database file (or its `-wal`/`-shm`, which SQLite reuses) that group
+/// or others may read is set to 0600, once, with a warning: files from
+/// before modes were set.
+fn narrow_existing(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = Path::new(&name);
+            let Ok(meta) = std::fs::metadata(file) else { continue };
+            let mode = meta.permissions().mode() & 0o777;
+            if meta.is_file() && mode & 0o077 != 0 {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| StoreError::Open(format!("narrowing the mode of {}: {e}", file.display())))?;
+                tracing::warn!(path = %file.display(), old_mode = %format!("{mode:o}"), "database file was readable by other users; its mode is now 600");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// `INSERT INTO table (cols) VALUES (?, ...), ... ON CONFLICT (key) DO UPDATE

@@ -190,3 +190,46 @@ async fn monthly_flows_are_summed_by_the_database() {
     assert_eq!(got, [(d("2026-01-01"), 13640, 3, 800000, 1), (d("2026-02-01"), 200, 1, 0, 0)]);
     assert_eq!(flows[0].currency, Currency::CNY);
 }
+
+/// The SQLite file holds personal data: it and the `-wal`/`-shm` files
+/// SQLite makes beside it are private to the service's user, like the key
+/// files, and so is the directory when we create it. SQLite only; the
+/// PostgreSQL server keeps its own files.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_files_are_private_to_their_user() {
+    use standing::config::{DatabaseUrl, Secret, Settings};
+    use standing::store::Store;
+    use std::os::unix::fs::PermissionsExt;
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("var").join("db");
+    let path = data.join("standing.db");
+    let mut settings = Settings::default();
+    settings.database.url = DatabaseUrl::new(format!("sqlite:{}", path.display()));
+    settings.database.max_connections = 2;
+    settings.data_dir = dir.path().join("var");
+    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+
+    // Open (which migrates: the first writes) and import, so that the
+    // write-ahead log and its index exist.
+    let state = standing::app::AppState::open(settings.clone(), clock()).await.unwrap();
+    let file = write_file(dir.path(), "a.jsonl", &[account("A1001", "ZHANG Wei", "E12345678")]);
+    import(&state, &[file]).await.unwrap();
+
+    for name in ["standing.db", "standing.db-wal", "standing.db-shm"] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&dir.path().join("var")), 0o700);
+    state.store.close().await;
+
+    // A database left readable by others (as versions before this one made
+    // it) is narrowed when it is opened again.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open(&settings.database).await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(mode(&path), 0o600);
+    store.close().await;
+}
