@@ -11,15 +11,19 @@
 //! the database while the next batch is read. What is kept for the whole run
 //! is small and per record key: a 128-bit hash of each id (to refuse
 //! duplicates within the run), the ids of accounts seen, and each holding's
-//! kind and currency.
+//! kind and currency. Lines are read in bounded memory (`lines.rs`): a line
+//! longer than [`MAX_LINE_BYTES`] is refused by number and skipped without
+//! being held, and a line that is not UTF-8 is refused with its byte offset;
+//! either way the rest of the file is still checked.
 
+mod lines;
 mod record;
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -27,7 +31,10 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
-pub use record::{LineError, RECORD_TYPES, Record, parse_line};
+pub use lines::{Line, LineReader, MAX_LINE_BYTES, ReadLine};
+pub use record::{
+    EARLIEST_FINANCIAL_DATE, EARLIEST_LIFE_DATE, LATEST_DATE, LineError, RECORD_TYPES, Record, parse_line,
+};
 
 use crate::clock::Clock;
 use crate::crypto::FieldCipher;
@@ -508,22 +515,30 @@ fn read_files(
             bar.set_message(display_name(path));
         }
         let file = File::open(path).map_err(|source| ImportError::Read { path: path.clone(), source })?;
-        let mut input = BufReader::with_capacity(1 << 16, file);
-        let mut line = String::new();
+        let mut input = LineReader::new(BufReader::with_capacity(1 << 16, file));
         let mut number: u64 = 0;
-        loop {
-            line.clear();
-            let n = input.read_line(&mut line).map_err(|source| ImportError::Read { path: path.clone(), source })?;
-            if n == 0 {
-                break;
-            }
-            number += 1;
+        while let Some(read) = input.next_line().map_err(|source| ImportError::Read { path: path.clone(), source })? {
+            number = read.number;
             reader.outcome.lines += 1;
             if let Some(bar) = &bar {
-                bar.inc(n as u64);
+                bar.inc(read.file_bytes);
             }
-            let text = line.trim_end_matches(['\n', '\r']);
+            let text = match read.line {
+                Line::Text(text) => text,
+                other => {
+                    if let Some(message) = other.refusal(number) {
+                        reader.refuse(files, file_index, number, message);
+                    }
+                    continue;
+                }
+            };
             if text.trim().is_empty() {
+                continue;
+            }
+            if text.starts_with('\u{feff}') {
+                // Files joined with `cat` carry their marks into the middle.
+                let message = "a byte order mark (U+FEFF) may only start a file; remove it from this line".to_owned();
+                reader.refuse(files, file_index, number, message);
                 continue;
             }
             let checked = parse_line(text, today).and_then(|record| {

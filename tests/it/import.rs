@@ -197,3 +197,113 @@ async fn a_missing_file_is_reported_before_any_work() {
     let result = import(&state, &["/nonexistent/x.jsonl".into()]).await;
     assert!(matches!(result, Err(ImportError::Read { .. })), "{result:?}");
 }
+
+/// Writes `before`, then `gap` bytes of one line without storing them (a
+/// hole in a sparse file, read back as zero bytes), then `after`.
+fn write_sparse(dir: &std::path::Path, name: &str, before: &[String], gap: u64, after: &[&[u8]]) -> std::path::PathBuf {
+    use std::io::{Seek, SeekFrom, Write};
+    let path = dir.join(name);
+    let mut file = std::fs::File::create(&path).unwrap();
+    for line in before {
+        file.write_all(line.as_bytes()).unwrap();
+        file.write_all(b"\n").unwrap();
+    }
+    file.seek(SeekFrom::Current(i64::try_from(gap).unwrap())).unwrap();
+    for bytes in after {
+        file.write_all(bytes).unwrap();
+    }
+    path
+}
+
+#[tokio::test]
+async fn a_line_far_over_the_limit_is_refused_by_number_and_the_rest_still_checked() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let huge: u64 = 50 * 1024 * 1024;
+    let bad_amount = transaction("T-2", "A1001", "2026-01-03T12:00:00Z", "-1.005");
+    let good = transaction("T-3", "A1001", "2026-01-03T12:00:00Z", "-1.00");
+    let after = [b"\n".as_slice(), bad_amount.as_bytes(), b"\n", good.as_bytes(), b"\n", b"{\"type\":\"\xB2\xE2\"}\n"];
+    let file = write_sparse(
+        dir.path(),
+        "long.jsonl",
+        &[account("A1001", "ZHANG Wei", "E12345678"), transaction("T-1", "A1001", "2026-01-03T12:00:00Z", "-1.00")],
+        huge,
+        &after,
+    );
+
+    let (errors, total) = invalid(import(&state, &[file]).await);
+
+    assert_eq!(total, 3, "{errors:?}");
+    assert_eq!(errors[0].0, 3);
+    assert_eq!(
+        errors[0].1,
+        format!("line is {huge} bytes long; the limit is 65536 bytes (64 KiB) per line (one record per line)")
+    );
+    assert_eq!(errors[1].0, 4, "the line after the long one is checked: {}", errors[1].1);
+    assert!(errors[1].1.contains("field `amount`"), "{}", errors[1].1);
+    assert_eq!(errors[2].0, 6);
+    assert!(
+        errors[2].1.starts_with("not valid UTF-8 at byte offset 9 of the line (bytes there: 0xB2 0xE2 0x22 0x7D)"),
+        "{}",
+        errors[2].1
+    );
+    assert_eq!(state.store.counts().await.unwrap(), TableCounts::default());
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_refused_with_its_line_and_offset_and_the_rest_still_checked() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A merchant name exported as GBK ("盒马" is BA D0 C2 ED) instead of UTF-8.
+    let prefix = r#"{"type":"transaction","id":"T-2","account":"A1001","posted_at":"2026-01-04T12:00:00Z","amount":"-1.00","currency":"CNY","category":"groceries","merchant":""#;
+    let at = prefix.len();
+    let gbk = [prefix.as_bytes(), b"\xBA\xD0\xC2\xED\"}"].concat();
+    let mut text = Vec::new();
+    for line in [account("A1001", "ZHANG Wei", "E12345678").into_bytes(), gbk, b"not json".to_vec()] {
+        text.extend_from_slice(&line);
+        text.push(b'\n');
+    }
+    let path = dir.path().join("gbk.jsonl");
+    std::fs::write(&path, text).unwrap();
+
+    let (errors, total) = invalid(import(&state, &[path]).await);
+
+    assert_eq!(total, 2);
+    assert_eq!(errors[0].0, 2);
+    assert_eq!(
+        errors[0].1,
+        format!(
+            "not valid UTF-8 at byte offset {at} of the line (bytes there: 0xBA 0xD0 0xC2 0xED); import files must be \
+             UTF-8: was this one exported in another encoding, such as GBK or Latin-1?"
+        )
+    );
+    assert_eq!((errors[1].0, errors[1].1.starts_with("invalid JSON")), (3, true), "{}", errors[1].1);
+}
+
+#[tokio::test]
+async fn crlf_endings_and_a_leading_byte_order_mark_import_like_plain_lines() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lines = valid_lines();
+    let windows = format!("\u{feff}{}\r\n", lines.join("\r\n"));
+    let path = dir.path().join("windows.jsonl");
+    std::fs::write(&path, windows).unwrap();
+
+    let report = import(&state, std::slice::from_ref(&path)).await.unwrap();
+
+    assert_eq!(report.total_records(), lines.len() as u64);
+    assert_eq!(report.lines, lines.len() as u64);
+    assert_eq!(state.store.account("A1001").await.unwrap().unwrap().full_name, "ZHANG Wei");
+
+    // Two such files joined with `cat`: the second mark is inside the file.
+    let joined = dir.path().join("joined.jsonl");
+    let second = format!("\u{feff}{}\r\n", transaction("T-9", "A1001", "2026-01-09T12:00:00Z", "-1.00"));
+    std::fs::write(&joined, [std::fs::read(&path).unwrap(), second.into_bytes()].concat()).unwrap();
+    let (errors, total) = invalid(import(&state, &[joined]).await);
+    assert_eq!(total, 1);
+    assert_eq!(errors[0].0, lines.len() as u64 + 1);
+    assert!(errors[0].1.contains("byte order mark (U+FEFF) may only start a file"), "{}", errors[0].1);
+}
