@@ -15,6 +15,9 @@
 //! longer than [`MAX_LINE_BYTES`] is refused by number and skipped without
 //! being held, and a line that is not UTF-8 is refused with its byte offset;
 //! either way the rest of the file is still checked.
+//!
+//! Which dates each field accepts is documented in `record.rs` and the
+//! README.
 
 mod lines;
 mod record;

@@ -5,6 +5,27 @@
 //! type may have (borrowed from the line where possible, so parsing does not
 //! allocate), then checked against the rules of its `type`: required fields
 //! present, fields of other types absent, each value valid.
+//!
+//! ## Dates
+//!
+//! Every date and timestamp must lie in a window that makes sense for its
+//! field; a date outside it is a default value or a typo in the operator's
+//! export (`0001-01-01`, `9999-12-31`), and a report must never sign it.
+//!
+//! | fields | from | to |
+//! | --- | --- | --- |
+//! | `date_of_birth` | [`EARLIEST_LIFE_DATE`] (1900-01-01) | today |
+//! | `address_since` | 1900-01-01, and not before the date of birth | today |
+//! | `opened_on`, `phone_since` | [`EARLIEST_FINANCIAL_DATE`] (1970-01-01), and not before the date of birth | today |
+//! | transactions' `posted_at` (in UTC), balances' and rates' `date`, bills' `due_on` and `paid_on` | 1970-01-01 | [`LATEST_DATE`] (2100-12-31) |
+//!
+//! Birth and the start of an account, phone number or address are events
+//! that have happened, so they end today (the import's clock). Financial
+//! records start with the Unix epoch: no system an operator exports from
+//! holds earlier ones. A person may have lived at an address since before
+//! 1970, so `address_since` starts with the dates of birth. Nothing is
+//! accepted after 2100-12-31: a bill may be due in the future, but not
+//! centuries ahead.
 
 use std::borrow::Cow;
 
@@ -15,6 +36,57 @@ use crate::domain::{
     Account, BalancePoint, Bill, CountryCode, Currency, EmailAddress, FullName, FxRate, HoldingKind, Money,
     PassportNumber, PhoneNumber, Rate, RecordId, Transaction,
 };
+
+/// The earliest date of birth and `address_since` accepted.
+pub const EARLIEST_LIFE_DATE: NaiveDate = ymd(1900, 1, 1);
+/// The earliest date accepted for financial records, `opened_on` and
+/// `phone_since`.
+pub const EARLIEST_FINANCIAL_DATE: NaiveDate = ymd(1970, 1, 1);
+/// The latest date accepted in any field.
+pub const LATEST_DATE: NaiveDate = ymd(2100, 12, 31);
+
+/// A date known to exist, at compile time.
+const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(d) => d,
+        // Evaluated at compile time: a wrong constant does not build.
+        None => panic!("not a date"),
+    }
+}
+
+/// The dates one field accepts, both ends included.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    earliest: NaiveDate,
+    latest: NaiveDate,
+    /// Whether `latest` is today (said so in the message).
+    ends_today: bool,
+    /// The field's meaning, for messages: "due date".
+    what: &'static str,
+}
+
+impl Window {
+    /// Dates of financial records: 1970-01-01 to 2100-12-31.
+    const fn financial(what: &'static str) -> Window {
+        Window { earliest: EARLIEST_FINANCIAL_DATE, latest: LATEST_DATE, ends_today: false, what }
+    }
+
+    /// Events that have happened: from `earliest` to today.
+    fn until(earliest: NaiveDate, today: NaiveDate, what: &'static str) -> Window {
+        Window { earliest, latest: today.min(LATEST_DATE), ends_today: today <= LATEST_DATE, what }
+    }
+
+    fn check(&self, name: &str, d: NaiveDate, shown: &str) -> Result<(), LineError> {
+        if (self.earliest..=self.latest).contains(&d) {
+            return Ok(());
+        }
+        let today = if self.ends_today { ", today" } else { "" };
+        Err(format!(
+            "field `{name}`: {shown} is not a plausible {} (accepted: {} to {}{today})",
+            self.what, self.earliest, self.latest
+        ))
+    }
+}
 
 /// A validated record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,28 +245,49 @@ fn with_field<T, E: std::fmt::Display>(name: &str, r: Result<T, E>) -> Result<T,
     r.map_err(|e| format!("field `{name}`: {e}"))
 }
 
-fn date(value: &Field<'_>, name: &str) -> Result<NaiveDate, LineError> {
+/// A `YYYY-MM-DD` date within `window`.
+fn date(value: &Field<'_>, name: &str, window: Window) -> Result<NaiveDate, LineError> {
     let s = required(value, name)?;
-    parse_date(s).ok_or_else(|| format!("field `{name}`: `{}` is not a date (YYYY-MM-DD)", s.escape_debug()))
+    let d =
+        parse_date(s).ok_or_else(|| format!("field `{name}`: `{}` is not a date (YYYY-MM-DD)", s.escape_debug()))?;
+    window.check(name, d, s)?;
+    Ok(d)
 }
 
+/// Exactly `YYYY-MM-DD`, four-digit year: chrono's `%Y-%m-%d` alone would
+/// also take `2026-1-3` or a signed year.
 fn parse_date(s: &str) -> Option<NaiveDate> {
-    // chrono alone would accept `2026-1-3`; insist on the fixed-width form.
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    let number =
+        |digits: &[u8]| digits.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    let year = i32::try_from(number(&b[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..])?)
 }
 
-fn timestamp(value: &Field<'_>, name: &str) -> Result<DateTime<Utc>, LineError> {
+/// An RFC 3339 timestamp with a zone, whose UTC date lies in `window`.
+fn timestamp(value: &Field<'_>, name: &str, window: Window) -> Result<DateTime<Utc>, LineError> {
     let s = required(value, name)?;
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+    let t = DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| {
         format!(
             "field `{name}`: `{}` is not an RFC 3339 timestamp with a zone (e.g. 2026-01-03T12:00:00Z)",
             s.escape_debug()
         )
-    })
+    })?;
+    let day = t.date_naive();
+    window.check(
+        name,
+        day,
+        &if s.starts_with(&day.to_string()) {
+            s.to_owned()
+        } else {
+            // The zone moved the date: say which one was checked.
+            format!("{s} ({day} in UTC)")
+        },
+    )?;
+    Ok(t)
 }
 
 fn id(value: &Field<'_>, name: &str) -> Result<RecordId, LineError> {
@@ -262,15 +355,12 @@ fn describe_json_error(e: &serde_json::Error) -> LineError {
 }
 
 fn account(raw: &Raw<'_>, today: NaiveDate) -> Result<Account, LineError> {
-    let date_of_birth = date(&raw.date_of_birth, "date_of_birth")?;
-    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
-    if date_of_birth < earliest || date_of_birth > today {
-        return Err(format!("field `date_of_birth`: {date_of_birth} is not a plausible date of birth"));
-    }
-    let since = |value: &Field<'_>, name: &str| -> Result<NaiveDate, LineError> {
-        let d = date(value, name)?;
-        if d < date_of_birth || d > today {
-            return Err(format!("field `{name}`: {d} must lie between the date of birth and today"));
+    let date_of_birth =
+        date(&raw.date_of_birth, "date_of_birth", Window::until(EARLIEST_LIFE_DATE, today, "date of birth"))?;
+    let since = |value: &Field<'_>, name: &str, window: Window| -> Result<NaiveDate, LineError> {
+        let d = date(value, name, window)?;
+        if d < date_of_birth {
+            return Err(format!("field `{name}`: {d} is before the date of birth on this line"));
         }
         Ok(d)
     };
@@ -289,9 +379,21 @@ fn account(raw: &Raw<'_>, today: NaiveDate) -> Result<Account, LineError> {
         )?,
         phone: with_field("phone", PhoneNumber::parse(required(&raw.phone, "phone")?))?,
         email: with_field("email", EmailAddress::parse(required(&raw.email, "email")?))?,
-        opened_on: since(&raw.opened_on, "opened_on")?,
-        phone_since: since(&raw.phone_since, "phone_since")?,
-        address_since: since(&raw.address_since, "address_since")?,
+        opened_on: since(
+            &raw.opened_on,
+            "opened_on",
+            Window::until(EARLIEST_FINANCIAL_DATE, today, "account opening date"),
+        )?,
+        phone_since: since(
+            &raw.phone_since,
+            "phone_since",
+            Window::until(EARLIEST_FINANCIAL_DATE, today, "start date for this phone number"),
+        )?,
+        address_since: since(
+            &raw.address_since,
+            "address_since",
+            Window::until(EARLIEST_LIFE_DATE, today, "start date at this address"),
+        )?,
     })
 }
 
@@ -300,7 +402,7 @@ fn transaction(raw: &Raw<'_>) -> Result<Transaction, LineError> {
     Ok(Transaction {
         id: id(&raw.id, "id")?,
         account: id(&raw.account, "account")?,
-        posted_at: timestamp(&raw.posted_at, "posted_at")?,
+        posted_at: timestamp(&raw.posted_at, "posted_at", Window::financial("transaction date"))?,
         amount: money(&raw.amount, currency)?,
         category: text(&raw.category, "category", 64)?,
         merchant: match raw.merchant {
@@ -316,7 +418,7 @@ fn balance(raw: &Raw<'_>) -> Result<BalancePoint, LineError> {
         account: id(&raw.account, "account")?,
         holding: id(&raw.holding, "holding")?,
         kind: with_field("kind", HoldingKind::parse(required(&raw.kind, "kind")?))?,
-        date: date(&raw.date, "date")?,
+        date: date(&raw.date, "date", Window::financial("balance date"))?,
         amount: money(&raw.amount, currency)?,
     })
 }
@@ -332,10 +434,10 @@ fn bill(raw: &Raw<'_>) -> Result<Bill, LineError> {
         account: id(&raw.account, "account")?,
         biller: text(&raw.biller, "biller", 200)?,
         kind: text(&raw.kind, "kind", 64)?,
-        due_on: date(&raw.due_on, "due_on")?,
+        due_on: date(&raw.due_on, "due_on", Window::financial("due date"))?,
         amount,
         paid_on: match raw.paid_on {
-            Some(_) => Some(date(&raw.paid_on, "paid_on")?),
+            Some(_) => Some(date(&raw.paid_on, "paid_on", Window::financial("payment date"))?),
             None => None,
         },
     })
@@ -350,7 +452,7 @@ fn fx_rate(raw: &Raw<'_>) -> Result<FxRate, LineError> {
     Ok(FxRate {
         base,
         quote,
-        date: date(&raw.date, "date")?,
+        date: date(&raw.date, "date", Window::financial("rate date"))?,
         rate: with_field("rate", Rate::parse(required(&raw.rate, "rate")?))?,
         source: text(&raw.source, "source", 200)?,
     })
@@ -359,6 +461,7 @@ fn fx_rate(raw: &Raw<'_>) -> Result<FxRate, LineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
     use proptest::prelude::*;
 
     fn today() -> NaiveDate {
@@ -412,7 +515,7 @@ mod tests {
             (account_with("passport_number", "\"e123\""), "field `passport_number`"),
             (account_with("phone", "\"13800138000\""), "E.164"),
             (account_with("email", "\"nobody\""), "field `email`"),
-            (account_with("opened_on", "\"1980-01-01\""), "between the date of birth and today"),
+            (account_with("opened_on", "\"1980-01-01\""), "field `opened_on`: 1980-01-01 is before the date of birth"),
             (account_with("merchant", "\"x\""), "field `merchant` is not allowed in an account record"),
             (tx("\"-125.405\"", "CNY"), "3 digits after the decimal point; CNY has 2"),
             (tx("\"100.5\"", "JPY"), "JPY has 0"),
@@ -462,7 +565,157 @@ mod tests {
         }
     }
 
+    fn set_field(line: &str, field: &str, value: &str) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        v[field] = value.into();
+        v.to_string()
+    }
+
+    const TRANSACTION: &str = r#"{"type":"transaction","id":"T-1","account":"A1001","posted_at":"2026-01-03T12:00:00Z","amount":"-125.40","currency":"CNY","category":"groceries"}"#;
+    const BALANCE: &str = r#"{"type":"balance","account":"A1001","holding":"H-1","kind":"savings","date":"2026-01-03","amount":"52000.00","currency":"CNY"}"#;
+    const BILL: &str = r#"{"type":"bill","id":"B-1","account":"A1001","biller":"State Grid Shanghai","kind":"utility","due_on":"2026-01-15","amount":"230.00","currency":"CNY","paid_on":"2026-01-14"}"#;
+    const FX_RATE: &str = r#"{"type":"fx_rate","base":"CNY","quote":"CAD","date":"2026-11-20","rate":"0.1932","source":"Bank of Canada"}"#;
+
+    /// Every date field of every record type: (record, field, the noun in
+    /// its message).
+    const DATE_FIELDS: [(&str, &str, &str); 9] = [
+        (ACCOUNT, "date_of_birth", "date of birth"),
+        (ACCOUNT, "opened_on", "account opening date"),
+        (ACCOUNT, "phone_since", "start date for this phone number"),
+        (ACCOUNT, "address_since", "start date at this address"),
+        (BALANCE, "date", "balance date"),
+        (BILL, "due_on", "due date"),
+        (BILL, "paid_on", "payment date"),
+        (FX_RATE, "date", "rate date"),
+        (TRANSACTION, "posted_at", "transaction date"),
+    ];
+
+    fn value_for(field: &str, date: &str) -> String {
+        if field == "posted_at" { format!("{date}T12:00:00Z") } else { date.to_owned() }
+    }
+
+    #[test]
+    fn impossible_dates_are_refused_in_every_date_field() {
+        for (record, field, what) in DATE_FIELDS {
+            for date in ["0000-01-01", "0001-01-01", "1000-06-15", "9999-12-31", "2101-01-01"] {
+                let line = set_field(record, field, &value_for(field, date));
+                let err = error_of(&line);
+                let expected =
+                    format!("field `{field}`: {} is not a plausible {what} (accepted: ", value_for(field, date));
+                assert!(err.starts_with(&expected), "{field} = {date}\n  gave `{err}`\n  expected `{expected}…`");
+            }
+        }
+    }
+
+    #[test]
+    fn each_window_has_documented_ends() {
+        // (record, field, first accepted, last accepted): the last refused and
+        // first refused dates are the days around them.
+        let now = today().to_string();
+        // Born today: opened, phone and address since today too.
+        let newborn = ["opened_on", "phone_since", "address_since"]
+            .into_iter()
+            .fold(ACCOUNT.to_owned(), |line, field| set_field(&line, field, &now));
+        let windows = [
+            (newborn.as_str(), "date_of_birth", "1900-01-01", now.as_str()),
+            (ACCOUNT, "address_since", "1990-04-12", now.as_str()), // not before birth (1990-04-12)
+            (ACCOUNT, "phone_since", "1990-04-12", now.as_str()),
+            (ACCOUNT, "opened_on", "1990-04-12", now.as_str()),
+            (BALANCE, "date", "1970-01-01", "2100-12-31"),
+            (BILL, "due_on", "1970-01-01", "2100-12-31"),
+            (BILL, "paid_on", "1970-01-01", "2100-12-31"),
+            (FX_RATE, "date", "1970-01-01", "2100-12-31"),
+            (TRANSACTION, "posted_at", "1970-01-01", "2100-12-31"),
+        ];
+        for (record, field, first, last) in windows {
+            let first = parse_date(first).unwrap();
+            let last = parse_date(last).unwrap();
+            let at = |d: NaiveDate| parse_line(&set_field(record, field, &value_for(field, &d.to_string())), today());
+            assert!(at(first).is_ok(), "{field} {first}: {:?}", at(first));
+            assert!(at(last).is_ok(), "{field} {last}: {:?}", at(last));
+            let before = first.pred_opt().unwrap();
+            let after = last.succ_opt().unwrap();
+            assert!(at(before).unwrap_err().contains(&format!("field `{field}`")), "{field} {before}");
+            assert!(at(after).unwrap_err().contains(&format!("field `{field}`")), "{field} {after}");
+        }
+        // Born in 1940, living at the same address since 1965: a person's
+        // dates start before the financial window.
+        let elder = set_field(&set_field(ACCOUNT, "date_of_birth", "1940-02-01"), "address_since", "1965-07-01");
+        assert!(parse_line(&elder, today()).is_ok());
+        let early = set_field(&set_field(ACCOUNT, "date_of_birth", "1940-02-01"), "opened_on", "1969-12-31");
+        assert!(error_of(&early).contains("accepted: 1970-01-01 to 2026-11-21, today"), "{}", error_of(&early));
+    }
+
+    #[test]
+    fn a_timestamp_is_checked_by_its_utc_date() {
+        let cases = [
+            ("2100-12-31T23:30:00-05:00", Some("2101-01-01 in UTC")),
+            ("1970-01-01T00:30:00+01:00", Some("1969-12-31 in UTC")),
+            ("2101-01-01T03:00:00+05:00", None),
+            ("1969-12-31T23:30:00-01:00", None),
+            ("2100-12-31T23:59:59.999999999Z", None),
+        ];
+        for (value, refused) in cases {
+            let result = parse_line(&set_field(TRANSACTION, "posted_at", value), today());
+            match refused {
+                Some(why) => assert!(result.as_ref().unwrap_err().contains(why), "{value}: {result:?}"),
+                None => assert!(result.is_ok(), "{value}: {result:?}"),
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn the_date_parser_never_panics(s in "\\PC{0,12}", digits in "[0-9+ -]{10}") {
+            let _ = parse_date(&s);
+            let _ = parse_date(&digits);
+        }
+
+        #[test]
+        fn every_calendar_date_round_trips(days in 0i64..3_652_425) {
+            // 0000-01-01 to 9999-12-31: the parser reads every date of the
+            // form; the windows, not the parser, refuse the implausible ones.
+            let d = NaiveDate::from_ymd_opt(0, 1, 1).unwrap() + chrono::Days::new(days as u64);
+            prop_assume!(d.year() <= 9999);
+            prop_assert_eq!(parse_date(&d.format("%Y-%m-%d").to_string()), Some(d));
+        }
+
+        #[test]
+        fn the_date_parser_agrees_with_chrono_on_fixed_width_strings(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}") {
+            prop_assert_eq!(parse_date(&s), NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+        }
+
+        #[test]
+        fn only_fixed_width_dates_parse(s in "[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}") {
+            let fixed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+            prop_assert!(fixed || parse_date(&s).is_none(), "{} parsed", s);
+        }
+
+        #[test]
+        fn a_financial_date_is_accepted_exactly_within_its_window(
+            days in -40_000i64..80_000,
+            field in 0usize..5,
+        ) {
+            let (record, name) = [(BALANCE, "date"), (BILL, "due_on"), (BILL, "paid_on"), (FX_RATE, "date"), (TRANSACTION, "posted_at")][field];
+            let d = EARLIEST_FINANCIAL_DATE + chrono::TimeDelta::days(days);
+            let result = parse_line(&set_field(record, name, &value_for(name, &d.to_string())), today());
+            let inside = (EARLIEST_FINANCIAL_DATE..=LATEST_DATE).contains(&d);
+            prop_assert_eq!(result.is_ok(), inside, "{} = {}: {:?}", name, d, result);
+        }
+
+        #[test]
+        fn a_timestamp_is_accepted_exactly_within_its_window(
+            seconds in -5_000_000_000i64..8_000_000_000,
+            offset_minutes in -14 * 60i32..=14 * 60,
+        ) {
+            let zone = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let t = DateTime::from_timestamp(seconds, 0).unwrap();
+            let value = t.with_timezone(&zone).to_rfc3339();
+            let result = parse_line(&set_field(TRANSACTION, "posted_at", &value), today());
+            let inside = (EARLIEST_FINANCIAL_DATE..=LATEST_DATE).contains(&t.date_naive());
+            prop_assert_eq!(result.is_ok(), inside, "{}: {:?}", value, result);
+        }
+
         #[test]
         fn arbitrary_lines_never_panic(line in "\\PC{0,200}") {
             let _ = parse_line(&line, today());

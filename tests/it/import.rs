@@ -198,6 +198,52 @@ async fn a_missing_file_is_reported_before_any_work() {
     assert!(matches!(result, Err(ImportError::Read { .. })), "{result:?}");
 }
 
+#[tokio::test]
+async fn impossible_dates_are_refused_by_line_and_field() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut born_in_year_one: serde_json::Value =
+        serde_json::from_str(&account("A1002", "LI Na", "E22345678")).unwrap();
+    born_in_year_one["date_of_birth"] = "0001-01-01".into();
+    let lines = vec![
+        account("A1001", "ZHANG Wei", "E12345678"),
+        transaction("T-1", "A1001", "0000-01-01T00:00:00Z", "-1.00"),
+        transaction("T-2", "A1001", "9999-12-31T23:59:59Z", "-1.00"),
+        balance("A1001", "H-1", "savings", "0001-01-01", "1.00", "CNY"),
+        bill("B-1", "A1001", "9999-12-31", None),
+        bill("B-2", "A1001", "2026-01-15", Some("1969-12-31")),
+        fx_rate("CNY", "CAD", "2101-01-01", "0.19"),
+        born_in_year_one.to_string(),
+        transaction("T-3", "A1001", "2026-01-03T12:00:00Z", "-1.00"),
+    ];
+    let file = write_file(dir.path(), "dates.jsonl", &lines);
+
+    let (errors, total) = invalid(import(&state, &[file]).await);
+
+    assert_eq!(total, 7);
+    let expected = [
+        (
+            2,
+            "field `posted_at`: 0000-01-01T00:00:00Z is not a plausible transaction date (accepted: 1970-01-01 to 2100-12-31)",
+        ),
+        (3, "field `posted_at`: 9999-12-31T23:59:59Z is not a plausible transaction date"),
+        (4, "field `date`: 0001-01-01 is not a plausible balance date"),
+        (5, "field `due_on`: 9999-12-31 is not a plausible due date"),
+        (6, "field `paid_on`: 1969-12-31 is not a plausible payment date"),
+        (7, "field `date`: 2101-01-01 is not a plausible rate date"),
+        (
+            8,
+            "field `date_of_birth`: 0001-01-01 is not a plausible date of birth (accepted: 1900-01-01 to 2026-11-21, today)",
+        ),
+    ];
+    for ((line, message), (want_line, want)) in errors.iter().zip(expected) {
+        assert_eq!(*line, want_line, "{message}");
+        assert!(message.starts_with(want), "line {line}: `{message}`\n  expected `{want}…`");
+    }
+    assert_eq!(state.store.counts().await.unwrap(), TableCounts::default());
+}
+
 /// Writes `before`, then `gap` bytes of one line without storing them (a
 /// hole in a sparse file, read back as zero bytes), then `after`.
 fn write_sparse(dir: &std::path::Path, name: &str, before: &[String], gap: u64, after: &[&[u8]]) -> std::path::PathBuf {
