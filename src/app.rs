@@ -15,7 +15,9 @@ use crate::crypto::{FieldCipher, MasterKey};
 use crate::import::{ImportOptions, Progress, import_files};
 use crate::report::registry::Registry;
 use crate::store::Store;
+use crate::web::csrf::CsrfKey;
 use crate::web::rate_limit::VerifyLimits;
+use crate::web::server::{ConnectionCounts, ConnectionLimits};
 
 /// Everything a request handler may need; cheap to clone.
 #[derive(Debug, Clone)]
@@ -28,6 +30,8 @@ pub struct AppState {
     pub registry: Registry,
     /// Per-client limits on verification requests.
     pub limits: Arc<VerifyLimits>,
+    /// Signs the upload form's CSRF tokens (derived from the master key).
+    pub csrf: CsrfKey,
 }
 
 impl AppState {
@@ -36,10 +40,12 @@ impl AppState {
         let store = Store::open(&settings.database)
             .await
             .with_context(|| format!("opening database {}", settings.database.url.redacted()))?;
-        let cipher = MasterKey::load(&settings)?.field_cipher();
+        let master = MasterKey::load(&settings)?;
+        let cipher = master.field_cipher();
+        let csrf = CsrfKey::new(master.derive("standing/csrf/v1"));
         let registry = Registry::new(store.clone(), cipher.clone());
         let limits = Arc::new(VerifyLimits::new(&settings.verify));
-        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits })
+        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits, csrf })
     }
 }
 
@@ -48,6 +54,8 @@ impl AppState {
 pub struct Application {
     state: AppState,
     listener: TcpListener,
+    limits: ConnectionLimits,
+    counts: Arc<ConnectionCounts>,
 }
 
 impl Application {
@@ -59,7 +67,9 @@ impl Application {
         let listener = TcpListener::bind(state.settings.listen)
             .await
             .with_context(|| format!("binding {}", state.settings.listen))?;
-        Ok(Application { state, listener })
+        let limits = ConnectionLimits::from_settings(&state.settings.server)
+            .fit_to_descriptors(u64::from(state.settings.database.max_connections));
+        Ok(Application { state, listener, limits, counts: Arc::default() })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -70,20 +80,34 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+    /// The connection counts, live while the application runs.
+    pub fn connections(&self) -> Arc<ConnectionCounts> {
+        self.counts.clone()
+    }
+
+    /// The connection limits it serves with (after fitting the descriptor
+    /// limit).
+    pub fn limits(&self) -> ConnectionLimits {
+        self.limits
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests
+    /// (for at most `server.shutdown_timeout_seconds`).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then finishes in-flight requests
+    /// until the shutdown deadline and drops the connections left.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let app = crate::web::router(self.state);
-        tracing::info!(address = %self.listener.local_addr()?, "listening");
-        // The peer address feeds the per-client rate limits.
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        tracing::info!(
+            address = %self.listener.local_addr()?,
+            max_connections = self.limits.max_connections,
+            "listening"
+        );
+        crate::web::server::serve(self.listener, app, self.limits, self.counts, shutdown).await;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

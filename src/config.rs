@@ -93,6 +93,79 @@ pub struct Settings {
     pub scoring: ScoringSettings,
     pub report: ReportSettings,
     pub verify: VerifySettings,
+    pub server: ServerSettings,
+}
+
+/// How the web service treats connections: timeouts, limits, proxies.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Seconds a client has to send a complete request line and headers:
+    /// from the moment it connects for its first request, from its first
+    /// byte for later ones. Then the connection is closed (slow-header
+    /// clients cannot hold connections open).
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a kept-alive connection may wait, with nothing in flight and
+    /// nothing sent, for its next request before it is closed.
+    pub idle_timeout_seconds: u64,
+    /// Seconds one request may take to be answered (408 after that).
+    pub request_timeout_seconds: u64,
+    /// Seconds to finish in-flight requests after SIGTERM or Ctrl-C; the
+    /// connections still open then are dropped, so the server always stops.
+    pub shutdown_timeout_seconds: u64,
+    /// Connections served at once. Beyond it new connections wait in the
+    /// operating system's accept queue (holding no descriptor of ours) and
+    /// are served as soon as a slot frees. Lowered at start-up, with a
+    /// warning, when the descriptor limit (`ulimit -n`) cannot hold it.
+    pub max_connections: usize,
+    /// The reverse proxies (CIDR blocks or single addresses) whose
+    /// `X-Forwarded-For` is believed. Empty: the socket's peer is the client.
+    pub trusted_proxies: Vec<ProxyNet>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 30,
+            request_timeout_seconds: 30,
+            shutdown_timeout_seconds: 20,
+            max_connections: 1024,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// An address block of trusted reverse proxies: `10.0.0.0/8`,
+/// `2001:db8::/32`, or one address (`192.0.2.7`, a /32 or /128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNet(pub ipnet::IpNet);
+
+impl ProxyNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        self.0.contains(&ip)
+    }
+}
+
+impl std::str::FromStr for ProxyNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(net) = s.parse::<ipnet::IpNet>() {
+            return Ok(ProxyNet(net.trunc()));
+        }
+        s.parse::<std::net::IpAddr>()
+            .map(|ip| ProxyNet(ipnet::IpNet::from(ip)))
+            .map_err(|_| format!("`{s}` is not an address block like 10.0.0.0/8 or an address like 192.0.2.7"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ProxyNet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Officers' verification: pages, API and uploads.
@@ -108,19 +181,11 @@ pub struct VerifySettings {
     pub failed_lookups_per_hour: u32,
     /// Largest PDF accepted for an upload check, in bytes.
     pub max_upload_bytes: usize,
-    /// Behind a reverse proxy: take the client address from the last entry
-    /// of `X-Forwarded-For` (which the proxy appends) instead of the socket.
-    pub trust_forwarded_for: bool,
 }
 
 impl Default for VerifySettings {
     fn default() -> Self {
-        VerifySettings {
-            requests_per_minute: 60,
-            failed_lookups_per_hour: 20,
-            max_upload_bytes: 10 * 1024 * 1024,
-            trust_forwarded_for: false,
-        }
+        VerifySettings { requests_per_minute: 60, failed_lookups_per_hour: 20, max_upload_bytes: 10 * 1024 * 1024 }
     }
 }
 
@@ -187,6 +252,11 @@ impl Default for ReportSettings {
     }
 }
 
+/// Said when the retired setting is still used: it trusted every peer.
+const RETIRED_FORWARDED_FOR: &str = "verify.trust_forwarded_for (STANDING_VERIFY_TRUST_FORWARDED_FOR) is no longer \
+     supported: it believed X-Forwarded-For from any client. Remove it and list your reverse proxies in \
+     server.trusted_proxies instead, e.g. [server] trusted_proxies = [\"10.0.0.0/8\"] (or STANDING_SERVER_TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7)";
+
 /// Where working files go unless `data_dir` says otherwise.
 const DEFAULT_DATA_DIR: &str = "var";
 
@@ -202,6 +272,7 @@ impl Default for Settings {
             scoring: ScoringSettings::default(),
             report: ReportSettings::default(),
             verify: VerifySettings::default(),
+            server: ServerSettings::default(),
         }
     }
 }
@@ -261,6 +332,11 @@ impl Settings {
     }
 
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        if let Ok(value) = toml::from_str::<toml::Value>(text)
+            && value.get("verify").and_then(|v| v.get("trust_forwarded_for")).is_some()
+        {
+            bail!("{RETIRED_FORWARDED_FOR}");
+        }
         Ok(toml::from_str(text)?)
     }
 
@@ -327,8 +403,30 @@ impl Settings {
         if let Some(v) = get("STANDING_VERIFY_MAX_UPLOAD_BYTES") {
             self.verify.max_upload_bytes = parse("STANDING_VERIFY_MAX_UPLOAD_BYTES", &v)?;
         }
-        if let Some(v) = get("STANDING_VERIFY_TRUST_FORWARDED_FOR") {
-            self.verify.trust_forwarded_for = parse("STANDING_VERIFY_TRUST_FORWARDED_FOR", &v)?;
+        if get("STANDING_VERIFY_TRUST_FORWARDED_FOR").is_some() {
+            bail!("{RETIRED_FORWARDED_FOR}");
+        }
+        if let Some(v) = get("STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS") {
+            self.server.header_read_timeout_seconds = parse("STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("STANDING_SERVER_IDLE_TIMEOUT_SECONDS") {
+            self.server.idle_timeout_seconds = parse("STANDING_SERVER_IDLE_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("STANDING_SERVER_REQUEST_TIMEOUT_SECONDS") {
+            self.server.request_timeout_seconds = parse("STANDING_SERVER_REQUEST_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("STANDING_SERVER_SHUTDOWN_TIMEOUT_SECONDS") {
+            self.server.shutdown_timeout_seconds = parse("STANDING_SERVER_SHUTDOWN_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("STANDING_SERVER_MAX_CONNECTIONS") {
+            self.server.max_connections = parse("STANDING_SERVER_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = get("STANDING_SERVER_TRUSTED_PROXIES") {
+            self.server.trusted_proxies = v
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| parse("STANDING_SERVER_TRUSTED_PROXIES", s))
+                .collect::<anyhow::Result<_>>()?;
         }
         if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
             self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;
@@ -355,6 +453,20 @@ impl Settings {
         }
         if !(1024..=100 * 1024 * 1024).contains(&self.verify.max_upload_bytes) {
             bail!("verify.max_upload_bytes must be between 1 KiB and 100 MiB");
+        }
+        let server = &self.server;
+        for (name, value) in [
+            ("server.header_read_timeout_seconds", server.header_read_timeout_seconds),
+            ("server.idle_timeout_seconds", server.idle_timeout_seconds),
+            ("server.request_timeout_seconds", server.request_timeout_seconds),
+            ("server.shutdown_timeout_seconds", server.shutdown_timeout_seconds),
+        ] {
+            if !(1..=3600).contains(&value) {
+                bail!("{name} must be between 1 and 3600 seconds");
+            }
+        }
+        if !(1..=1_000_000).contains(&server.max_connections) {
+            bail!("server.max_connections must be between 1 and 1000000");
         }
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");
@@ -417,6 +529,45 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("pw"), "{debug}");
         assert!(!debug.contains("c2VjcmV0"), "{debug}");
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_file_or_a_comma_separated_variable() {
+        let s = Settings::from_toml("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\", \"2001:db8::/32\"]")
+            .unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(s.server.trusted_proxies[0].contains(ip("10.20.30.40")));
+        assert!(s.server.trusted_proxies[1].contains(ip("192.0.2.7")));
+        assert!(!s.server.trusted_proxies[1].contains(ip("192.0.2.8")));
+        assert!(s.server.trusted_proxies[2].contains(ip("2001:db8:ffff::1")));
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "STANDING_SERVER_TRUSTED_PROXIES").then(|| " 10.1.0.0/16, ::1 ".into())).unwrap();
+        assert_eq!(s.server.trusted_proxies.len(), 2);
+        assert!(s.server.trusted_proxies[1].contains(ip("::1")));
+        let mut s = Settings::default();
+        let err = s.apply_env(|k| (k == "STANDING_SERVER_TRUSTED_PROXIES").then(|| "10.0.0.0/33".into()));
+        assert!(err.unwrap_err().to_string().contains("10.0.0.0/33"));
+        assert!(Settings::from_toml("[server]\ntrusted_proxies = [\"proxy.local\"]").is_err());
+    }
+
+    #[test]
+    fn the_retired_forwarded_for_switch_says_what_replaced_it() {
+        let err = Settings::from_toml("[verify]\ntrust_forwarded_for = true").unwrap_err().to_string();
+        assert!(err.contains("server.trusted_proxies") && err.contains("trusted_proxies = ["), "{err}");
+        let mut s = Settings::default();
+        let err = s.apply_env(|k| (k == "STANDING_VERIFY_TRUST_FORWARDED_FOR").then(|| "false".into())).unwrap_err();
+        assert!(err.to_string().contains("STANDING_SERVER_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn server_timeouts_and_limits_are_checked() {
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "STANDING_SERVER_IDLE_TIMEOUT_SECONDS").then(|| "5".into())).unwrap();
+        assert_eq!(s.server.idle_timeout_seconds, 5);
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS").then(|| "0".into())).is_err());
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "STANDING_SERVER_MAX_CONNECTIONS").then(|| "0".into())).is_err());
     }
 
     #[test]

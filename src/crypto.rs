@@ -106,7 +106,7 @@ impl MasterKey {
     }
 
     /// A purpose-specific key: HMAC-SHA256(master, label).
-    fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
+    pub(crate) fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
         // HMAC accepts keys of any length; 32 bytes cannot fail.
         if let Ok(mut mac) = HmacSha256::new_from_slice(self.0.as_ref()) {

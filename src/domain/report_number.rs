@@ -1,4 +1,4 @@
-//! Report numbers (`SR-7K3M-9QXD-2F4P`) and verification codes (`Q7RM-K2XP`).
+//! Report numbers (`SR-KYYF-9TKJ-6Q8Q`) and verification codes (`Q7RM-K2XP`).
 //!
 //! Both use Crockford's base-32 alphabet, which has no `I`, `L`, `O` or `U`,
 //! so a number read aloud or copied by hand cannot be mistaken for another;
@@ -64,11 +64,11 @@ impl ReportNumber {
         ReportNumber(symbols(&values))
     }
 
-    /// Accepts `SR-7K3M-9QXD-2F4P`, `sr7k3m9qxd2f4p`, `SR 7K3M 9QXD 2F4P`.
+    /// Accepts `SR-KYYF-9TKJ-6Q8Q`, `srkyyf9tkj6q8q`, `SR KYYF 9TKJ 6Q8Q`.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let t = s.trim();
         let body = t.strip_prefix("SR").or_else(|| t.strip_prefix("sr")).unwrap_or(t);
-        let invalid = || Invalid("a report number looks like SR-7K3M-9QXD-2F4P".into());
+        let invalid = || Invalid("a report number looks like SR-KYYF-9TKJ-6Q8Q".into());
         let values = read(body).ok_or_else(invalid)?;
         if values.len() != NUMBER_SYMBOLS + 1 {
             return Err(invalid());
@@ -154,7 +154,7 @@ mod tests {
     fn looks_like_the_design() {
         let n = number(1);
         let s = n.to_string();
-        assert_eq!(s.len(), "SR-7K3M-9QXD-2F4P".len());
+        assert_eq!(s.len(), "SR-KYYF-9TKJ-6Q8Q".len());
         assert!(s.starts_with("SR-"));
         assert!(!s[3..].contains(['I', 'L', 'O', 'U']));
         assert_eq!(ReportNumber::parse(&s).unwrap(), n);

@@ -106,6 +106,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error answer in the API's shape from a status, a code and a message
+/// (for errors that do not come from an [`ApiError`]: see
+/// [`super::uniform_errors`]).
+pub fn json_error(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(Body { error: Detail { code, message, fields: None } })).into_response()
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         ApiError::Internal(e.into())

@@ -3,42 +3,13 @@
 //! then the registry. A wrong code and an unknown number give the same
 //! answer and cost the client the same failed-lookup token.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
+use std::net::IpAddr;
 
 use crate::app::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
 use crate::report::registry::RegisteredReport;
 
-/// The client's address: the socket's, or behind a trusted reverse proxy the
-/// last `X-Forwarded-For` entry (the one the proxy itself appended).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub IpAddr);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.settings.verify.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .next_back()
-                .and_then(|last| last.trim().parse::<IpAddr>().ok())
-        {
-            return Ok(ClientAddr(ip));
-        }
-        let socket = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        // Without connection info (the router called in-process) every
-        // request counts as one client.
-        Ok(ClientAddr(socket.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
-    }
-}
+pub use super::client_addr::ClientAddr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {

@@ -31,7 +31,10 @@ fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "rendering a page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            // Made into the error page, with the request id, by
+            // `uniform_errors`.
+            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be shown. Please try again in a moment.")
+                .into_response()
         }
     }
 }
@@ -59,6 +62,8 @@ struct MessagePage<'a> {
     issuer: &'a str,
     title: &'a str,
     message: String,
+    /// The request id, on error pages, to quote when reporting the problem.
+    reference: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -71,12 +76,43 @@ struct UploadPage<'a> {
     problems: Vec<String>,
     checks: Vec<(bool, String)>,
     diff: Vec<(String, String, String)>,
+    /// The registry's report the file names, and what its status means
+    /// for this file.
     status: Option<StatusView>,
+    registry_heading: String,
+    registry_note: Option<String>,
     sha256: String,
 }
 
 fn message(state: &AppState, status: StatusCode, title: &str, text: String) -> Response {
-    page(status, MessagePage { issuer: &state.settings.report.issuer_name, title, message: text }.render())
+    let issuer = &state.settings.report.issuer_name;
+    page(status, MessagePage { issuer, title, message: text, reference: None }.render())
+}
+
+/// An error page for `status`; server errors quote the request id.
+pub fn error_page(state: &AppState, status: StatusCode, message: String, reference: Option<&str>) -> Response {
+    let title = match status {
+        StatusCode::BAD_REQUEST => "The request could not be read",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::METHOD_NOT_ALLOWED => "Not possible at this address",
+        StatusCode::REQUEST_TIMEOUT => "The request took too long",
+        StatusCode::PAYLOAD_TOO_LARGE => "The file is too large",
+        StatusCode::URI_TOO_LONG => "The address is too long",
+        StatusCode::TOO_MANY_REQUESTS => "Too many checks",
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "The request was refused",
+    };
+    let reference = reference.filter(|_| status.is_server_error());
+    let issuer = &state.settings.report.issuer_name;
+    match (MessagePage { issuer, title, message, reference }).render() {
+        Ok(html) => page(status, Ok(html)),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the error page failed");
+            (status, format!("{title}. Reference: {}", reference.unwrap_or("-"))).into_response()
+        }
+    }
 }
 
 fn lookup_failure(state: &AppState, error: LookupError) -> Response {
@@ -96,12 +132,10 @@ fn lookup_failure(state: &AppState, error: LookupError) -> Response {
         }
         LookupError::Internal(e) => {
             tracing::error!(error = ?e, "report lookup failed");
-            message(
-                state,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The check could not be completed. Please try again in a moment.".into(),
-            )
+            // Made into the error page, with the request id to quote, by
+            // `uniform_errors`.
+            (StatusCode::INTERNAL_SERVER_ERROR, "The check could not be completed. Please try again in a moment.")
+                .into_response()
         }
     }
 }
@@ -119,7 +153,7 @@ fn form_page_with(
     error: Option<String>,
     token: Option<String>,
 ) -> Response {
-    let token = token.unwrap_or_else(|| csrf::new_token(&mut rand::rng()));
+    let token = token.unwrap_or_else(|| state.csrf.new_token(state.clock.now(), &mut rand::rng()));
     let html = FormPage {
         issuer: &state.settings.report.issuer_name,
         csrf: token.clone(),
@@ -129,9 +163,14 @@ fn form_page_with(
     }
     .render();
     let mut response = page(status, html);
-    let (name, value) = csrf::set_cookie(&token, state.settings.public_base_url.starts_with("https://"));
+    let (name, value) = csrf::set_cookie(&token, secure_cookies(state));
     response.headers_mut().insert(name, value);
     response
+}
+
+/// Served over HTTPS: cookies are `Secure` and host-only (`__Host-`).
+fn secure_cookies(state: &AppState) -> bool {
+    state.settings.public_base_url.starts_with("https://")
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,7 +183,9 @@ pub struct FormQuery {
 /// status page, whose address is the one the QR code carries.
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<FormQuery>) -> Response {
     let Some(number) = query.number.filter(|n| !n.trim().is_empty()) else {
-        let token = csrf::cookie_token(&headers).filter(|t| csrf::well_formed(t)).map(str::to_owned);
+        let token = csrf::cookie_token(&headers, secure_cookies(&state))
+            .filter(|t| state.csrf.reusable(t, state.clock.now()))
+            .map(str::to_owned);
         return form_page_with(&state, StatusCode::OK, String::new(), None, token);
     };
     let number_text = number.trim().to_owned();
@@ -219,7 +260,7 @@ pub async fn upload(
             _ => {}
         }
     }
-    if !csrf::matches(&headers, form_token.as_deref()) {
+    if !state.csrf.matches(&headers, secure_cookies(&state), form_token.as_deref(), state.clock.now()) {
         return message(
             &state,
             StatusCode::FORBIDDEN,
@@ -260,6 +301,7 @@ fn upload_read_error(state: &AppState, status: StatusCode, limit: usize) -> Resp
 fn upload_page(state: &AppState, outcome: UploadOutcome) -> Response {
     let today = state.clock.today();
     let status = outcome.report.as_ref().map(|r| StatusView::found(r, today));
+    let (registry_heading, registry_note) = status.as_ref().map(|view| outcome.registry_card(view)).unwrap_or_default();
     let (class, headline) = outcome.headline();
     let html = UploadPage {
         issuer: &state.settings.report.issuer_name,
@@ -274,6 +316,8 @@ fn upload_page(state: &AppState, outcome: UploadOutcome) -> Response {
             .map(|d| (d.path.clone(), compact_json(&d.issued), compact_json(&d.found)))
             .collect(),
         status,
+        registry_heading,
+        registry_note,
         sha256: outcome.verification.sha256.clone(),
     }
     .render();

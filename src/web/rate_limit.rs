@@ -29,9 +29,16 @@ pub struct RetryAfter {
     pub seconds: u64,
 }
 
+/// One client's balance, kept in exact integer units so that refilling
+/// never loses time: a token is `period` nanoseconds' worth of units and
+/// every nanosecond adds `capacity` units. (Floating point with elapsed time
+/// rounded to milliseconds, as before, lost the fraction on every request
+/// while the timestamp moved on: back-to-back requests never refilled.)
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
-    tokens: f64,
+    /// Below zero after charges for things that already happened.
+    units: i128,
+    /// The time up to which refills are counted.
     updated: DateTime<Utc>,
 }
 
@@ -39,19 +46,39 @@ struct Bucket {
 /// `capacity` per `period`.
 #[derive(Debug)]
 pub struct RateLimiter {
-    capacity: f64,
-    refill_per_second: f64,
+    /// Tokens a full bucket holds (also the units added per nanosecond).
+    capacity: i128,
+    /// Units per token: the period in nanoseconds.
+    token: i128,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+/// Nanoseconds from `from` to `to`; zero when the clock went backwards,
+/// saturated (a full bucket anyway) past 292 years.
+fn nanos_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i128 {
+    if to <= from {
+        return 0;
+    }
+    i128::from((to - from).num_nanoseconds().unwrap_or(i64::MAX))
 }
 
 impl RateLimiter {
     pub fn new(capacity: u32, period_seconds: u32) -> Self {
-        let capacity = f64::from(capacity.max(1));
         RateLimiter {
-            capacity,
-            refill_per_second: capacity / f64::from(period_seconds.max(1)),
+            capacity: i128::from(capacity.max(1)),
+            token: i128::from(period_seconds.max(1)) * 1_000_000_000,
             buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn full(&self) -> i128 {
+        self.capacity * self.token
+    }
+
+    /// `bucket`'s balance at `now`: what it had plus `capacity` units per
+    /// nanosecond since it was last brought up to date, at most full.
+    fn refilled(&self, bucket: &Bucket, now: DateTime<Utc>) -> i128 {
+        (bucket.units + nanos_between(bucket.updated, now) * self.capacity).min(self.full())
     }
 
     /// Takes one token for `client`, or says when one will be available.
@@ -80,34 +107,42 @@ impl RateLimiter {
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&key) {
             self.forget_full(&mut buckets, now);
         }
-        let bucket = buckets.entry(key).or_insert(Bucket { tokens: self.capacity, updated: now });
-        let elapsed = (now - bucket.updated).num_milliseconds().max(0) as f64 / 1000.0;
-        bucket.tokens = (bucket.tokens + elapsed * self.refill_per_second).min(self.capacity);
+        let full = self.full();
+        let bucket = buckets.entry(key).or_insert(Bucket { units: full, updated: now });
+        bucket.units = self.refilled(bucket, now);
+        // Never backwards: a clock that steps back mints nothing, and the
+        // time it steps back over is not counted twice.
         bucket.updated = bucket.updated.max(now);
         if spend == Spend::Always {
-            bucket.tokens -= 1.0;
+            bucket.units -= self.token;
             return Ok(());
         }
-        if bucket.tokens >= 1.0 {
+        if bucket.units >= self.token {
             if spend == Spend::IfAvailable {
-                bucket.tokens -= 1.0;
+                bucket.units -= self.token;
             }
             Ok(())
         } else {
-            let wait = (1.0 - bucket.tokens) / self.refill_per_second;
-            Err(RetryAfter { seconds: wait.ceil().max(1.0) as u64 })
+            let wait_nanos = (self.token - bucket.units + self.capacity - 1) / self.capacity;
+            let seconds = (wait_nanos + 999_999_999) / 1_000_000_000;
+            Err(RetryAfter { seconds: u64::try_from(seconds.max(1)).unwrap_or(u64::MAX) })
         }
     }
 
     fn forget_full(&self, buckets: &mut HashMap<IpAddr, Bucket>, now: DateTime<Utc>) {
-        buckets.retain(|_, b| {
-            let elapsed = (now - b.updated).num_milliseconds().max(0) as f64 / 1000.0;
-            b.tokens + elapsed * self.refill_per_second < self.capacity
-        });
+        let full = self.full();
+        buckets.retain(|_, b| self.refilled(b, now) < full);
         if buckets.len() >= MAX_TRACKED {
             // Still full of active clients: start over rather than grow.
             buckets.clear();
         }
+    }
+
+    /// A client's balance in tokens' units, brought up to `now` (tests).
+    #[cfg(test)]
+    fn balance(&self, client: IpAddr, now: DateTime<Utc>) -> i128 {
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        buckets.get(&bucket_key(client)).map_or(self.full(), |b| self.refilled(b, now))
     }
 }
 
@@ -205,6 +240,58 @@ mod tests {
         // An IPv4-mapped address counts as the IPv4 client.
         limiter.take("192.0.2.1".parse().unwrap(), t(0)).unwrap();
         assert!(limiter.take("::ffff:192.0.2.1".parse().unwrap(), t(0)).is_err());
+    }
+
+    /// Issue 10: requests less than a millisecond apart kept the bucket
+    /// from ever refilling.
+    #[test]
+    fn back_to_back_requests_still_refill() {
+        let limiter = RateLimiter::new(60, 60);
+        let a: IpAddr = "192.0.2.10".parse().unwrap();
+        for _ in 0..60 {
+            limiter.take(a, t(0)).unwrap();
+        }
+        // A request every 0.9 ms for two seconds: one token a second comes
+        // back, so about two of these are answered.
+        let mut answered = 0;
+        let start = t(0);
+        for i in 1..=2222 {
+            if limiter.take(a, start + chrono::Duration::microseconds(900 * i)).is_ok() {
+                answered += 1;
+            }
+        }
+        assert_eq!(answered, 1, "one full token after 1 s; the second is 0.9998 of one");
+        assert!(limiter.take(a, start + chrono::Duration::seconds(2)).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Refilling in many small steps (each with a check, which brings
+        /// the bucket up to date) gives exactly what one step over the same
+        /// time gives, from any balance, for any rate.
+        #[test]
+        fn many_small_steps_refill_as_much_as_one_big_step(
+            capacity in 1u32..500,
+            period in 1u32..7200,
+            debt in 0u32..50,
+            steps in proptest::collection::vec(0i64..5_000_000, 1..200),
+        ) {
+            let stepped = RateLimiter::new(capacity, period);
+            let once = RateLimiter::new(capacity, period);
+            let a: IpAddr = "198.51.100.4".parse().unwrap();
+            for _ in 0..debt {
+                stepped.charge(a, t(0));
+                once.charge(a, t(0));
+            }
+            let mut now = t(0);
+            for step in &steps {
+                now += chrono::Duration::nanoseconds(*step);
+                let _ = stepped.check(a, now);
+            }
+            let _ = once.check(a, now);
+            proptest::prop_assert_eq!(stepped.balance(a, now), once.balance(a, now));
+            // And the answer (allowed, or how long to wait) is the same.
+            proptest::prop_assert_eq!(stepped.check(a, now), once.check(a, now));
+        }
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl StatusView {
             class: "not_found",
             headline: "NOT FOUND",
             summary: "No report matches this number and verification code.".into(),
-            advice: "Check both against page 1 of the report: the number looks like SR-7K3M-9QXD-2F4P and the \
+            advice: "Check both against page 1 of the report: the number looks like SR-KYYF-9TKJ-6Q8Q and the \
                      code has 8 letters and digits. If they are typed correctly and still not found, the report \
                      was not issued by us: do not accept it."
                 .into(),

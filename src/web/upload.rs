@@ -74,10 +74,7 @@ impl UploadOutcome {
         if self.verification.valid {
             return ("valid", "VALID");
         }
-        let only_status = self.verification.problems.iter().all(|p| {
-            matches!(p.kind, ProblemKind::Revoked { .. } | ProblemKind::Superseded { .. } | ProblemKind::Expired { .. })
-        });
-        match (&self.report, only_status) {
+        match (&self.report, self.file_is_as_issued()) {
             (Some(report), true) => match report.status(self.today) {
                 Status::Revoked => ("revoked", "REVOKED"),
                 Status::Superseded => ("superseded", "SUPERSEDED"),
@@ -86,6 +83,37 @@ impl UploadOutcome {
             },
             _ => ("invalid", "NOT VALID"),
         }
+    }
+
+    /// Whether the file itself is the exact document issued: every problem
+    /// (if any) is about the report's status, none about the file.
+    pub fn file_is_as_issued(&self) -> bool {
+        self.verification.problems.iter().all(|p| {
+            matches!(p.kind, ProblemKind::Revoked { .. } | ProblemKind::Superseded { .. } | ProblemKind::Expired { .. })
+        })
+    }
+
+    /// The heading of the card about the registry's report (`view`), and a
+    /// note when the registry's answer is not the file's: a tampered copy
+    /// of a valid report must never read as "VALID".
+    pub fn registry_card(&self, view: &super::status::StatusView) -> (String, Option<String>) {
+        let number = &view.number;
+        if self.file_is_as_issued() {
+            return (format!("Report {number}: {}", view.headline), None);
+        }
+        let note = if view.class == "valid" {
+            format!(
+                "We issued report {number} and it is valid, but this file is not that report: it is not the exact \
+                 document we issued. Do not accept this file. Ask the applicant for the original PDF, or check the \
+                 report by its number and verification code."
+            )
+        } else {
+            format!(
+                "This is the status of the report we issued as {number}. This file is not the exact document we \
+                 issued either. Do not accept it."
+            )
+        };
+        (format!("Our registry's report {number}: {} (not this file)", view.headline), Some(note))
     }
 
     pub fn summary(&self) -> String {

@@ -139,12 +139,24 @@ pub async fn state(db: &TestDb) -> AppState {
     AppState::open(db.settings(), clock()).await.unwrap()
 }
 
-/// A running app: its base URL and state.
+/// A running app: its base URL and state. Dropping it stops the server.
 pub struct TestApp {
     pub base: String,
+    pub addr: std::net::SocketAddr,
     pub state: AppState,
     pub client: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// Live connection counts of the server.
+    pub connections: Arc<standing::web::server::ConnectionCounts>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    /// Asks the server to stop (as SIGTERM does) and waits until it has.
+    pub async fn shut_down(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await?
+    }
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
@@ -154,12 +166,14 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
 /// Serves `state` (its settings and clock as the test arranged them).
 pub async fn spawn_app_with(state: AppState) -> TestApp {
     let app = Application::build(state.clone()).await.unwrap();
-    let base = format!("http://{}", app.local_addr().unwrap());
+    let addr = app.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let connections = app.connections();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
+    let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
-    TestApp { base, state, client: reqwest::Client::new(), _stop: stop }
+    TestApp { base, addr, state, client: reqwest::Client::new(), connections, stop, server }
 }
 
 /// Writes `lines` to a file in `dir` and returns its path.

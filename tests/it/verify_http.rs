@@ -359,11 +359,140 @@ async fn the_upload_page_needs_its_csrf_token_and_shows_the_verdict() {
     changed[at] ^= 0x01;
     let html = upload(changed, Some(token.clone()), Some(cookie.clone())).await.unwrap().text().await.unwrap();
     assert!(html.contains("NOT VALID"), "{html}");
+    // The registry's report is valid, but the page never lets that read as
+    // the file's verdict (issue 10, 7c).
+    let number = &issued.data.report_number;
+    assert!(html.contains(&format!("Our registry&#39;s report {number}: VALID (not this file)")), "{html}");
+    assert!(
+        html.contains(&format!("We issued report {number} and it is valid, but this file is not that report")),
+        "{html}"
+    );
+    assert!(!html.contains(&format!("Report {number}: VALID")), "{html}");
 
     // Without the token, or with a token that is not the cookie's: refused.
     assert_eq!(upload(issued.pdf.clone(), None, Some(cookie.clone())).await.unwrap().status(), 403);
     assert_eq!(upload(issued.pdf.clone(), Some(token.clone()), None).await.unwrap().status(), 403);
     assert_eq!(upload(issued.pdf.clone(), Some("forged".into()), Some(cookie)).await.unwrap().status(), 403);
+
+    // A forged pair that matches is refused too (issue 10, 6d): a cookie
+    // planted by someone else and the same value in the field, in the old
+    // token's shape and in the new one's.
+    for forged in [URL_SAFE_NO_PAD.encode([7u8; 32]), URL_SAFE_NO_PAD.encode([7u8; 56])] {
+        let cookie = format!("standing_csrf={forged}");
+        let response = upload(issued.pdf.clone(), Some(forged.clone()), Some(cookie)).await.unwrap();
+        assert_eq!(response.status(), 403, "forged {forged}");
+    }
+    // The real pair still works.
+    assert_eq!(
+        upload(issued.pdf.clone(), Some(token.clone()), Some(format!("standing_csrf={token}"))).await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn answers_with_report_data_are_never_stored() {
+    let db = TestDb::new().await;
+    let (app, _) = app_with(&db, |_| {}).await;
+    let issued = issue(&app.state, "A1004", 10).await;
+    let response =
+        app.client.get(api_url(&app, &issued.data.report_number, &issued.data.verification_code)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let response = app.client.get(api_url(&app, &issued.data.report_number, "ZZZZ-ZZZZ")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let response = app
+        .client
+        .post(format!("{}/api/v1/verify", app.base))
+        .header("content-type", "application/pdf")
+        .body(issued.pdf.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    // The pages were already so.
+    let (status, _) = get(&app, &status_url(&app, &issued)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+    let db = TestDb::new().await;
+    // The test client (127.0.0.1) is not a trusted proxy here.
+    let (app, _) = app_with(&db, |s| {
+        s.verify.requests_per_minute = 2;
+        s.server.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let issued = issue(&app.state, "A1004", 11).await;
+    let url = api_url(&app, &issued.data.report_number, &issued.data.verification_code);
+    let from = |xff: &str| app.client.get(&url).header("x-forwarded-for", xff).send();
+    // A new made-up address each time does not buy new requests.
+    assert_eq!(from("198.51.100.1").await.unwrap().status(), 200);
+    assert_eq!(from("198.51.100.2").await.unwrap().status(), 200);
+    assert_eq!(from("198.51.100.3").await.unwrap().status(), 429);
+
+    let db = TestDb::new().await;
+    // Now 127.0.0.1 is our proxy: it appends the client's address.
+    let (app, _) = app_with(&db, |s| {
+        s.verify.requests_per_minute = 2;
+        s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let issued = issue(&app.state, "A1004", 12).await;
+    let url = api_url(&app, &issued.data.report_number, &issued.data.verification_code);
+    let from = |xff: &str| app.client.get(&url).header("x-forwarded-for", xff).send();
+    assert_eq!(from("198.51.100.1").await.unwrap().status(), 200);
+    assert_eq!(from("198.51.100.1").await.unwrap().status(), 200);
+    assert_eq!(from("198.51.100.1").await.unwrap().status(), 429);
+    // The client's own claim left of what the proxy appended changes nothing.
+    assert_eq!(from("203.0.113.50, 198.51.100.1").await.unwrap().status(), 429);
+    // Another client behind the same proxy has its own budget.
+    assert_eq!(from("203.0.113.50, 198.51.100.2").await.unwrap().status(), 200);
+}
+
+/// Issue 10, 7a: an example number must pass its own check symbol.
+#[test]
+fn documented_report_numbers_pass_their_check_symbol() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut add = |path: std::path::PathBuf| {
+        let text = std::fs::read_to_string(&path).unwrap();
+        texts.push((path.display().to_string(), text));
+    };
+    add(root.join("README.md"));
+    add(root.join("src/web/openapi.json"));
+    add(root.join("src/main.rs"));
+    // Where error messages and page texts are written.
+    for dir in ["src/web", "src/domain", "templates/verify"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            add(entry.unwrap().path());
+        }
+    }
+    // And the messages themselves.
+    texts.push(("ReportNumber::parse".into(), ReportNumber::parse("nonsense").unwrap_err().0));
+    texts.push(("not-found advice".into(), standing::web::status::StatusView::not_found("x").advice));
+
+    let mut found = 0;
+    for (name, text) in &texts {
+        for (at, _) in text.match_indices("SR-") {
+            let candidate: String = text[at..].chars().take(17).collect();
+            let shaped = candidate.len() == 17
+                && candidate.char_indices().all(|(i, c)| match i {
+                    0..=2 => true,
+                    7 | 12 => c == '-',
+                    _ => c.is_ascii_uppercase() || c.is_ascii_digit(),
+                });
+            // `SR-XXXX-XXXX-XXXX` is a placeholder, not an example.
+            if !shaped || candidate == "SR-XXXX-XXXX-XXXX" {
+                continue;
+            }
+            found += 1;
+            assert!(ReportNumber::parse(&candidate).is_ok(), "{name}: {candidate} fails its check symbol");
+        }
+    }
+    assert!(found >= 5, "the examples were found ({found})");
 }
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order.
