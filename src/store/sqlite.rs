@@ -2,6 +2,8 @@
 //!
 //! WAL journal so readers never wait for the importer; `BEGIN IMMEDIATE` for
 //! writes so two writers queue on the lock instead of failing half-way.
+//! Timestamps are stored as fixed-width RFC 3339 UTC text
+//! (`2026-01-03T12:00:00.000000Z`) so that text order is time order.
 //!
 //! The database holds personal data (names, dates of birth, phones,
 //! transactions), so on Unix its file is private to the service's user like
@@ -9,15 +11,12 @@
 //! the `-wal` and `-shm` files it creates the database file's mode), in a
 //! directory created 0700 when we create it. A database left readable by
 //! others by an older version is narrowed to 0600 on open, with a warning.
-//! Timestamps are stored as fixed-width RFC 3339 UTC text
-//! (`2026-01-03T12:00:00.000000Z`) so that text order is time order.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use std::path::Path;
-
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, ConnectOptions, Sqlite, SqlitePool, Transaction as DbTx};
 
