@@ -226,8 +226,8 @@ pub struct ReportSettings {
     pub validity_days: u32,
     /// Print the score itself, not only that the threshold was met.
     pub show_score: bool,
-    /// `ed25519` (default; ISO 32002) or `ecdsa-p256` (for viewers that do
-    /// not know EdDSA yet: poppler's pdfsig, Acrobat).
+    /// `ecdsa-p256` (default: what Adobe Acrobat and poppler's pdfsig can
+    /// check) or `ed25519` (ISO 32002; pyHanko and our own tools only).
     pub signature_algorithm: KeyAlgorithm,
     /// An operator-supplied signing certificate chain (PEM, leaf first) and
     /// its PKCS#8 private key (PEM). Both or neither; when set they replace
@@ -245,7 +245,7 @@ impl Default for ReportSettings {
             authority_currency: Currency::CAD,
             validity_days: 90,
             show_score: false,
-            signature_algorithm: KeyAlgorithm::Ed25519,
+            signature_algorithm: KeyAlgorithm::EcdsaP256,
             signing_chain: None,
             signing_key: None,
         }

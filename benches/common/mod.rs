@@ -52,13 +52,13 @@ pub fn median_p99_ms(times: &mut [Duration]) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-/// A fixed root and signing key of `algorithm` (seeded), and the ring a
-/// verifier would check them against.
+/// A fixed root (of the kind a new key directory gets) and signing key of
+/// `algorithm` (seeded), and the ring a verifier would check them against.
 pub fn identity(algorithm: KeyAlgorithm) -> (Signer, KeyRing) {
     use rand::SeedableRng;
     let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-    let root_key = KeyPair::generate(algorithm, &mut rng);
+    let root_key = KeyPair::generate(standing::keys::ROOT_ALGORITHM, &mut rng);
     let root = root_certificate(&root_key, "standing (bench)", 1, at).unwrap();
     let key = KeyPair::generate(algorithm, &mut rng);
     let cert = signing_certificate(&key, &root_key, &root, "standing (bench)", 2, at).unwrap();

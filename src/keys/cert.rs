@@ -113,6 +113,23 @@ pub fn verify_issued_by(certificate_der: &[u8], issuer_der: &[u8]) -> Result<(),
     issuer_key.verify(&tbs, signature).map_err(|_| not_issued("signature does not verify"))
 }
 
+/// Whether `root_der` issued `certificate_der`, directly or through some of
+/// `intermediates` (each issued by the next; at most a few steps), or is
+/// that certificate itself.
+pub fn chains_to(certificate_der: &[u8], intermediates: &[Vec<u8>], root_der: &[u8]) -> bool {
+    let mut current = certificate_der;
+    for _ in 0..8 {
+        if current == root_der || verify_issued_by(current, root_der).is_ok() {
+            return true;
+        }
+        match intermediates.iter().find(|c| c.as_slice() != current && verify_issued_by(current, c).is_ok()) {
+            Some(issuer) => current = issuer,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// What callers need to know about a certificate without x509-cert types.
 #[derive(Debug, Clone)]
 pub struct CertificateSummary {

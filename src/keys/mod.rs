@@ -1,10 +1,11 @@
 //! Signing keys and their certificates.
 //!
-//! A report is signed by a [`Signer`]: a private key (Ed25519 by default,
-//! ECDSA P-256 for viewers that do not know EdDSA), the X.509 certificate of
-//! its public key and the chain above it. The certificate is issued by the
-//! service's own root ([`KeyStore`], keys sealed under the master key on disk)
-//! or supplied by the operator ([`Signer::from_operator`]).
+//! A report is signed by a [`Signer`]: a private key (ECDSA P-256 by
+//! default, which Acrobat and poppler's pdfsig can check; Ed25519 as an
+//! option), the X.509 certificate of its public key and the chain above it.
+//! The certificate is issued by the service's own root ([`KeyStore`], an
+//! ECDSA P-256 root with keys sealed under the master key on disk) or
+//! supplied by the operator ([`Signer::from_operator`]).
 //!
 //! Keys are named by their `kid`: the RFC 7638 JWK thumbprint of the public
 //! key, which is what `/.well-known/jwks.json` publishes and the report prints.
@@ -25,11 +26,12 @@ use zeroize::Zeroizing;
 
 pub use cert::{
     CertificateSummary, ROOT_COMMON_NAME, ROOT_VALIDITY_YEARS, SIGNING_COMMON_NAME, SIGNING_VALIDITY_YEARS,
-    certificate_pem, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize, verify_issued_by,
+    certificate_pem, chains_to, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize,
+    verify_issued_by,
 };
 pub use jwk::PublicKey;
 pub use ring::KeyRing;
-pub use store::{KeyStatus, KeyStore, PublishedKey};
+pub use store::{KeyStatus, KeyStore, PublishedKey, ROOT_ALGORITHM};
 
 /// `id-Ed25519` (RFC 8410).
 pub(crate) const OID_ED25519: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.3.101.112");
@@ -84,7 +86,8 @@ pub enum KeyAlgorithm {
     /// EdDSA over Curve25519 (RFC 8032), in CMS per RFC 8419, in PDF per ISO/TS 32002.
     #[serde(rename = "ed25519")]
     Ed25519,
-    /// ECDSA over NIST P-256 with SHA-256 (RFC 5758), for viewers without EdDSA.
+    /// ECDSA over NIST P-256 with SHA-256 (RFC 5758): the default, since
+    /// Acrobat and poppler's pdfsig know ECDSA but not EdDSA.
     #[serde(rename = "ecdsa-p256")]
     EcdsaP256,
 }

@@ -9,8 +9,9 @@
 //!
 //! Each JWKS entry is a public JWK (RFC 7517; RFC 8037 `OKP`/`Ed25519` or
 //! RFC 7518 `EC`/`P-256`) whose `kid` is its RFC 7638 thumbprint, with
-//! `alg`, `use: "sig"`, `x5c` (the signing certificate, then the root;
-//! standard base64 DER, RFC 7517 4.7) and `x5t#S256` (RFC 7517 4.9), plus
+//! `alg`, `use: "sig"`, `x5c` (the signing certificate, then the
+//! certificates above it that its signatures carry, up to the root; standard
+//! base64 DER, RFC 7517 4.7) and `x5t#S256` (RFC 7517 4.9), plus
 //! members of our own (RFC 7517 4 allows them; clients ignore what they do
 //! not know):
 //!
@@ -30,7 +31,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::KeyError;
-use super::cert::{certificate_pem, parse_certificate_pem_chain, summarize, verify_issued_by};
+use super::cert::{certificate_pem, chains_to, parse_certificate_pem_chain, summarize, verify_issued_by};
 use super::store::{PublishedKey, assign_retirement, read_root_certificate, scan_signing_certificates};
 
 /// The root certificate and the published signing keys, oldest first.
@@ -102,28 +103,81 @@ impl KeyRing {
                     Some(_) => return Err(bad("the keys' chains end in different roots".into())),
                 }
             }
-            keys.push(PublishedKey::described(leaf.clone(), &summary, None));
+            let chain = chain.get(1..).unwrap_or_default().to_vec();
+            keys.push(PublishedKey::described(leaf.clone(), chain, &summary, None));
         }
         keys.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
         assign_retirement(&mut keys);
         Ok(KeyRing { root_der, keys })
     }
 
-    /// A ring from a root and signing certificates (DER), each described by
-    /// its certificate, windows computed from their start times. Each
+    /// A ring from a root and signing certificates (DER) that the root
+    /// issued directly, as the key directory's are: each signature carries
+    /// the signing certificate and then the root. See
+    /// [`KeyRing::from_signing_chains`].
+    pub fn from_certificates(root_der: Option<Vec<u8>>, certificates: &[Vec<u8>]) -> Result<Self, KeyError> {
+        let chains: Vec<Vec<Vec<u8>>> =
+            certificates.iter().map(|leaf| std::iter::once(leaf.clone()).chain(root_der.clone()).collect()).collect();
+        Self::from_signing_chains(root_der, &chains)
+    }
+
+    /// A ring from a root and, per signing key, the certificates its
+    /// signatures carry (DER, the signing certificate first, then its
+    /// issuers as the signer writes them). Each key is described by its
+    /// certificate, windows computed from their start times. Each
     /// certificate is checked against the root here, once, rather than for
     /// every report it verifies; one the root did not issue stays listed and
     /// its reports fail as untrusted.
-    pub fn from_certificates(root_der: Option<Vec<u8>>, certificates: &[Vec<u8>]) -> Result<Self, KeyError> {
-        let mut keys = Vec::with_capacity(certificates.len());
-        for der in certificates {
+    pub fn from_signing_chains(root_der: Option<Vec<u8>>, chains: &[Vec<Vec<u8>>]) -> Result<Self, KeyError> {
+        let mut keys = Vec::with_capacity(chains.len());
+        for chain in chains {
+            let Some((der, above)) = chain.split_first() else {
+                return Err(KeyError::MalformedCertificate("an empty signing chain".into()));
+            };
             let summary = summarize(der)?;
-            let checked_root = root_der.as_deref().filter(|root| verify_issued_by(der, root).is_ok());
-            keys.push(PublishedKey::described(der.clone(), &summary, checked_root));
+            let checked_root = root_der.as_deref().filter(|root| chains_to(der, above, root));
+            keys.push(PublishedKey::described(der.clone(), above.to_vec(), &summary, checked_root));
         }
         keys.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
         assign_retirement(&mut keys);
         Ok(KeyRing { root_der, keys })
+    }
+
+    /// The ring of an operator-supplied signing chain (DER, the signing
+    /// certificate first, then its issuers, as in `report.signing_chain`):
+    /// one key, whose signatures carry the rest of the chain, under the
+    /// chain's last certificate as root.
+    ///
+    /// The chain file is the operator's trust decision, as `root.pem` is in
+    /// the key directory: the signing certificate it names is the one
+    /// trusted, byte for byte. Each link's signature is checked where this
+    /// crate can (ECDSA P-256, Ed25519 issuers); a link signed with another
+    /// algorithm (RSA and P-384 are common among CAs that Acrobat trusts)
+    /// is taken as configured, and Acrobat checks it. A link that can be
+    /// checked and fails leaves the key untrusted: the chain is wrong.
+    pub fn from_operator_chain(chain: Vec<Vec<u8>>) -> Result<Self, KeyError> {
+        let (Some(leaf), Some(root)) = (chain.first().cloned(), chain.last().cloned()) else {
+            return Err(KeyError::MalformedCertificate("an empty signing chain".into()));
+        };
+        let mut sound = true;
+        for link in chain.windows(2) {
+            match verify_issued_by(&link[0], &link[1]) {
+                Ok(()) => {}
+                Err(KeyError::UnsupportedAlgorithm(alg)) => {
+                    tracing::info!(algorithm = %alg, "the signing chain has a link this service cannot check; taken as configured");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the configured signing chain is broken: reports signed with it will not verify");
+                    sound = false;
+                }
+            }
+        }
+        let summary = summarize(&leaf)?;
+        let above = chain.get(1..).unwrap_or_default().to_vec();
+        let key = PublishedKey::described(leaf, above, &summary, sound.then_some(root.as_slice()));
+        let mut keys = vec![key];
+        assign_retirement(&mut keys);
+        Ok(KeyRing { root_der: Some(root), keys })
     }
 
     /// The `/.well-known/jwks.json` document: every key ever used, with its
@@ -135,10 +189,12 @@ impl KeyRing {
             .iter()
             .map(|k| {
                 let mut jwk = k.jwk.clone();
-                let mut x5c = vec![Value::String(B64.encode(&k.certificate_der))];
-                if let Some(root) = &self.root_der {
-                    x5c.push(Value::String(B64.encode(root)));
-                }
+                // RFC 7517 4.7: the key's certificate, then each one that
+                // certified the previous: exactly what its signatures carry.
+                let x5c: Vec<Value> = std::iter::once(&k.certificate_der)
+                    .chain(&k.chain)
+                    .map(|der| Value::String(B64.encode(der)))
+                    .collect();
                 if let Some(members) = jwk.as_object_mut() {
                     members.insert("x5c".into(), Value::Array(x5c));
                     members.insert("x5t#S256".into(), B64URL.encode(Sha256::digest(&k.certificate_der)).into());

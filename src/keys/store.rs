@@ -18,6 +18,15 @@
 //! is, a new key and certificate are made. Older certificates stay on disk
 //! and in [`KeyStore::published_keys`] so reports signed with them still
 //! verify.
+//!
+//! A new directory gets an ECDSA P-256 root ([`ROOT_ALGORITHM`]). A root of
+//! either algorithm issues signing keys of either algorithm, so the report
+//! algorithm can change under the same root (`report.signature_algorithm`,
+//! `standing keys rotate --algorithm`). A directory made before P-256 became
+//! the default keeps its Ed25519 root: its reports keep verifying with our
+//! tools and pyHanko, but viewers without EdDSA (Acrobat, poppler's pdfsig)
+//! cannot check a certificate an Ed25519 root signed, so they can check a
+//! P-256 report's signature but not that it comes from our root.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,6 +45,17 @@ use crate::crypto::FieldCipher;
 const ROOT_CERT: &str = "root.pem";
 const ROOT_KEY: &str = "root.key.sealed";
 
+/// The algorithm of a new root: ECDSA P-256, whatever the reports are signed
+/// with. Acrobat and poppler's pdfsig check a chain only if they can check
+/// every certificate's signature in it, and both know ECDSA but not EdDSA.
+/// P-256 rather than P-384: a chain is as strong as its weakest link, and
+/// the reports themselves are P-256 signatures, so a P-384 root would add
+/// no strength to any report while bringing a second curve implementation
+/// to build, review and keep up to date; P-256 (128-bit security) stays
+/// acceptable beyond 2031 (NIST SP 800-57 Part 1), which covers the root's
+/// twenty years better than any report's life needs.
+pub const ROOT_ALGORITHM: KeyAlgorithm = KeyAlgorithm::EcdsaP256;
+
 /// A signing key as published for verifiers (JWKS), current or retired.
 #[derive(Debug, Clone)]
 pub struct PublishedKey {
@@ -49,6 +69,12 @@ pub struct PublishedKey {
     /// When the next key of the same algorithm took over (its `notBefore`):
     /// reports signed with this key after that moment are refused.
     pub retired_at: Option<DateTime<Utc>>,
+    /// The certificates our signer writes after this key's certificate in
+    /// every signature it makes, issuer first: the root for the key
+    /// directory's keys, the rest of the operator's chain file for an
+    /// operator's key. Verification expects exactly these in a signature's
+    /// container, byte for byte and in this order.
+    pub chain: Vec<Vec<u8>>,
     /// The SHA-256 of the root certificate this certificate was checked to
     /// be issued by, when the ring was made (from the key directory, or from
     /// certificates and their root): see [`PublishedKey::checked_under`].
@@ -88,14 +114,16 @@ impl std::fmt::Display for KeyStatus {
 
 impl PublishedKey {
     /// The key a signing certificate describes, its window not yet cut by a
-    /// successor; `checked_root` is the root it was checked to be issued by,
-    /// if it was.
+    /// successor; `chain` the certificates its signatures carry after it;
+    /// `checked_root` is the root it was checked to be issued by, if it was.
     pub(super) fn described(
         certificate_der: Vec<u8>,
+        chain: Vec<Vec<u8>>,
         summary: &CertificateSummary,
         checked_root: Option<&[u8]>,
     ) -> Self {
         PublishedKey {
+            chain,
             kid: summary.public_key.kid().to_string(),
             algorithm: summary.public_key.algorithm(),
             not_before: summary.not_before,
@@ -107,9 +135,10 @@ impl PublishedKey {
         }
     }
 
-    /// Whether this certificate was checked, when the ring was made, to be
-    /// issued by exactly `root_der`: a report carrying this very certificate
-    /// under that root need not be checked again.
+    /// Whether this certificate was vouched for under exactly `root_der`
+    /// when the ring was made (checked to be issued by it, or configured by
+    /// the operator in a chain ending in it): a report carrying this very
+    /// certificate under that root need not be checked again.
     pub fn checked_under(&self, root_der: &[u8]) -> bool {
         self.issued_by.is_some_and(|issuer| issuer == <[u8; 32]>::from(Sha256::digest(root_der)))
     }
@@ -164,12 +193,11 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
-    /// Opens the key directory, creating the root and a signing key of
-    /// `algorithm` on first use (the root's subject carries `organization`;
-    /// certificates start at `now`).
-    ///
-    /// The root's algorithm is the one asked for when it was created; asking
-    /// for another later is an error rather than a silent mixed chain.
+    /// Opens the key directory, creating the root (a [`ROOT_ALGORITHM`]
+    /// key) on first use, and a signing key of `algorithm` when there is no
+    /// current one (the root's subject carries `organization`; certificates
+    /// start at `now`). The root may be of either algorithm: it signs
+    /// signing certificates of either.
     pub fn load_or_create(
         dir: &Path,
         algorithm: KeyAlgorithm,
@@ -183,19 +211,18 @@ impl KeyStore {
         let root_key = match read_sealed(dir, ROOT_KEY, cipher)? {
             Some(key) => key,
             None => {
-                let key = KeyPair::generate(algorithm, &mut rng);
+                let key = KeyPair::generate(ROOT_ALGORITHM, &mut rng);
                 write_sealed(dir, ROOT_KEY, &key, cipher)?;
                 // Another instance may have won the race: use what is on disk.
                 read_sealed(dir, ROOT_KEY, cipher)?.ok_or_else(|| store_error(dir, ROOT_KEY, "vanished"))?
             }
         };
-        if root_key.algorithm() != algorithm {
-            return Err(KeyError::Store(format!(
-                "{}: the root key is {}, but signing with {algorithm} was asked for; keep the algorithm, \
-                 or move the key directory aside to start a new root",
-                dir.display(),
-                root_key.algorithm()
-            )));
+        if root_key.algorithm() == KeyAlgorithm::Ed25519 && algorithm != KeyAlgorithm::Ed25519 {
+            tracing::warn!(
+                dir = %dir.display(),
+                "the root key is Ed25519 (made before ECDSA became the default): Acrobat and pdfsig can check \
+                 a report's {algorithm} signature but not that our root issued its certificate"
+            );
         }
 
         let root = match read_certificate(dir, ROOT_CERT)? {
@@ -372,7 +399,7 @@ pub(super) fn scan_signing_certificates(dir: &Path, root: &[u8]) -> Result<Vec<P
             tracing::warn!(kid = %kid, "ignoring a signing certificate whose file name does not match its key");
             continue;
         }
-        found.push(PublishedKey::described(der, &summary, Some(root)));
+        found.push(PublishedKey::described(der, vec![root.to_vec()], &summary, Some(root)));
     }
     found.sort_by(|a, b| a.not_before.cmp(&b.not_before).then_with(|| a.kid.cmp(&b.kid)));
     assign_retirement(&mut found);
@@ -491,9 +518,18 @@ mod tests {
         assert_eq!(mode(&dir.join("root.key.sealed")), 0o600);
         assert_eq!(mode(&dir.join(format!("signing-{kid}.key.sealed"))), 0o600);
         assert_eq!(mode(&dir), 0o700);
-        // The sealed file holds no plain PKCS#8.
-        let sealed = std::fs::read(dir.join("root.key.sealed")).unwrap();
-        assert!(!sealed.windows(5).any(|w| w == [0x06, 0x03, 0x2b, 0x65, 0x70]), "no Ed25519 OID in the clear");
+        // The sealed files hold no plain PKCS#8.
+        for file in ["root.key.sealed".to_string(), format!("signing-{kid}.key.sealed")] {
+            let sealed = std::fs::read(dir.join(file)).unwrap();
+            assert!(!sealed.windows(5).any(|w| w == [0x06, 0x03, 0x2b, 0x65, 0x70]), "no Ed25519 OID in the clear");
+            let ec = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+            assert!(!sealed.windows(ec.len()).any(|w| w == ec), "no EC OID in the clear");
+        }
+        // A new directory's root is ECDSA P-256, whatever the reports use.
+        let root = summarize(first.root_certificate_der()).unwrap();
+        assert_eq!(root.public_key.algorithm(), ROOT_ALGORITHM);
+        assert_eq!(ROOT_ALGORITHM, KeyAlgorithm::EcdsaP256);
+        assert_eq!(first.signer().algorithm(), KeyAlgorithm::Ed25519);
 
         let again = KeyStore::load_or_create(&dir, KeyAlgorithm::Ed25519, "Example Credit", &c, t(2027)).unwrap();
         assert_eq!(again.signer().kid(), kid);
@@ -514,8 +550,41 @@ mod tests {
             cipher().open(&std::fs::read(dir.join("root.key.sealed.x")).unwrap(), &seal_context(ROOT_KEY)).is_err()
         );
 
-        // Another algorithm under the same root is refused.
-        assert!(KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example Credit", &c, t(2027)).is_err());
+        // Another algorithm under the same root: a key of its own, both published.
+        let p256 = KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example Credit", &c, t(2027)).unwrap();
+        assert_eq!(p256.root_certificate_der(), first.root_certificate_der(), "the same root");
+        assert_eq!(p256.signer().algorithm(), KeyAlgorithm::EcdsaP256);
+        verify_issued_by(p256.signer().certificate_der(), p256.root_certificate_der()).unwrap();
+        let algorithms: Vec<KeyAlgorithm> = p256.published_keys().iter().map(|k| k.algorithm).collect();
+        assert_eq!(algorithms, vec![KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256]);
+        // Each keeps its own window: the Ed25519 key is not retired by it.
+        assert_eq!(p256.published_keys()[0].retired_at, None);
+        let again = KeyStore::load_or_create(&dir, KeyAlgorithm::Ed25519, "Example Credit", &c, t(2027)).unwrap();
+        assert_eq!(again.signer().kid(), kid);
+    }
+
+    /// A directory made before ECDSA became the default: an Ed25519 root.
+    /// It keeps working, and signs keys of either algorithm.
+    #[test]
+    fn an_old_ed25519_root_keeps_working_for_both_algorithms() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("keys");
+        let c = cipher();
+        create_private_dir(&dir).unwrap();
+        let root_key = KeyPair::ed25519_from_seed(&[4; 32]);
+        write_sealed(&dir, ROOT_KEY, &root_key, &c).unwrap();
+        let root = root_certificate(&root_key, "Example", 1, t(2025)).unwrap();
+        write_new(&dir.join(ROOT_CERT), certificate_pem(&root).unwrap().as_bytes(), 0o644).unwrap();
+
+        for algorithm in [KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256] {
+            let store = KeyStore::load_or_create(&dir, algorithm, "Example", &c, t(2026)).unwrap();
+            assert_eq!(store.root_certificate_der(), &root[..], "the old root stays");
+            assert_eq!(store.signer().algorithm(), algorithm);
+            verify_issued_by(store.signer().certificate_der(), &root).unwrap();
+        }
+        let rotated = KeyStore::rotate(&dir, KeyAlgorithm::EcdsaP256, "Example", &c, t(2027)).unwrap();
+        assert_eq!(rotated.algorithm, KeyAlgorithm::EcdsaP256);
+        assert_eq!(scan_signing_certificates(&dir, &root).unwrap().len(), 3);
     }
 
     #[test]

@@ -52,10 +52,10 @@ pub fn published_keys(settings: &Settings) -> Result<KeyRing, KeyError> {
     if let Some(chain) = &settings.report.signing_chain {
         let pem = std::fs::read(chain).map_err(|source| KeyError::Io { path: chain.display().to_string(), source })?;
         let certificates = parse_certificate_pem_chain(&pem)?;
-        let (Some(leaf), Some(root)) = (certificates.first(), certificates.last()) else {
+        if certificates.is_empty() {
             return Err(KeyError::Store(format!("{}: no certificate in the chain", chain.display())));
-        };
-        return KeyRing::from_certificates(Some(root.clone()), std::slice::from_ref(leaf));
+        }
+        return KeyRing::from_operator_chain(certificates);
     }
     KeyRing::load(&key_dir(settings))
 }

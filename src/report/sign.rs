@@ -13,13 +13,13 @@
 mod cms;
 mod pdf;
 
-pub(crate) use cms::{inspect as inspect_cms, verify_chain};
+pub(crate) use cms::{CmsFindings, container_changes, expected_container, inspect as inspect_cms, verify_chain};
 
 use chrono::{DateTime, Utc};
 use der::Decode;
 use lopdf::{Dictionary, Document, Object};
 
-pub use cms::VerifiedSignature;
+pub use cms::{ContainerChange, VerifiedSignature};
 
 use crate::keys::{KeyAlgorithm, KeyError, Signer};
 
@@ -503,6 +503,48 @@ mod tests {
                 println!("pdfsig ({alg}):\n{}", out.text);
                 assert!(out.text.contains("Signature Validation: Signature is Valid."), "pdfsig:\n{}", out.text);
                 assert!(out.text.contains("Total document signed"), "pdfsig:\n{}", out.text);
+            }
+        }
+    }
+
+    /// A root of either algorithm certifies keys of either: what a key
+    /// directory made before ECDSA became the default (an Ed25519 root) does
+    /// after the switch, and what `keys rotate --algorithm ed25519` does
+    /// under an ECDSA root.
+    #[test]
+    fn mixed_chains_verify_and_what_pdfsig_makes_of_them() {
+        use rand::SeedableRng;
+        let unsigned = printpdf_report();
+        for (root_alg, leaf_alg) in
+            [(KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256), (KeyAlgorithm::EcdsaP256, KeyAlgorithm::Ed25519)]
+        {
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+            let root_key = KeyPair::generate(root_alg, &mut rng);
+            let leaf_key = KeyPair::generate(leaf_alg, &mut rng);
+            let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+            let root = root_certificate(&root_key, "Example Credit Ltd", 1, start).unwrap();
+            let leaf = signing_certificate(&leaf_key, &root_key, &root, "Example Credit Ltd", 2, start).unwrap();
+            let signer = Signer::new(leaf_key, leaf, vec![root.clone()]).unwrap();
+            let signed = sign_pdf(&unsigned, &signer, t0(), &opts()).unwrap();
+            if std::env::var_os("STANDING_KEEP_SIGNED").is_some() {
+                std::fs::write(format!("/tmp/standing-mixed-{root_alg}-root-{leaf_alg}.pdf"), &signed).unwrap();
+                let pem = crate::keys::certificate_pem(&root).unwrap();
+                std::fs::write(format!("/tmp/standing-mixed-{root_alg}-root.pem"), pem).unwrap();
+            }
+            let parts = extract_signature(&signed).unwrap();
+            assert_eq!(verify_cms(&signed, &parts, &root).unwrap().algorithm, leaf_alg);
+            if let Some(out) = pyhanko_validate(&signed, &root) {
+                println!("pyhanko ({root_alg} root, {leaf_alg} key):\n{}", out.text);
+                assert!(out.text.contains("The signature is cryptographically sound."), "{}", out.text);
+                assert!(out.text.contains("The signer's certificate is trusted."), "{}", out.text);
+            }
+            if leaf_alg == KeyAlgorithm::EcdsaP256
+                && let Some(out) = run_on_pdf("pdfsig", &["{pdf}"], &signed)
+            {
+                // The signature itself checks; the chain (an Ed25519
+                // signature on the certificate) is beyond NSS.
+                println!("pdfsig ({root_alg} root, {leaf_alg} key):\n{}", out.text);
+                assert!(out.text.contains("Signature Validation: Signature is Valid."), "pdfsig:\n{}", out.text);
             }
         }
     }

@@ -11,12 +11,21 @@
 //!   upper-case hexadecimal, followed only by `0` padding — hex digits decode
 //!   the same in either case and a changed padding byte changes nothing a
 //!   CMS parser sees, so both are checked character by character;
+//! - the CMS container itself must be byte for byte the one our signer
+//!   writes for this signature: it is rebuilt, with the signer's own code,
+//!   from the published signing certificate, the chain published with it,
+//!   the signed message digest and the signature value, and compared; any
+//!   difference (a certificate removed, added or moved, attributes added,
+//!   revocation data, other fields) is named, since none of it is protected
+//!   by the signature;
 //! - everything else is covered by the signature's message digest.
 //!
 //! The answer ([`Verification`]) lists each check and each problem, with a
-//! stable code and a precise message. [`Verification::apply_registry`] adds
-//! what the registry of issued reports knows (revoked, superseded, expired,
-//! not the exact file issued, which fields of `report.json` differ).
+//! stable code and a precise message. Offline, the registry of issued
+//! reports is not asked, and the answer says so ([`RegistryFindings::checked`]
+//! is false, with where to check online). [`Verification::apply_registry`]
+//! adds what the registry knows (revoked, superseded, expired, not the exact
+//! file issued, which fields of `report.json` differ).
 //!
 //! Nothing here panics on any input: the PDF is read by [`scan`], a small
 //! reader with bounded nesting that only follows the objects it needs.
@@ -31,7 +40,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::render::REPORT_JSON_NAME;
-use super::sign::{VerifyError, inspect_cms, verify_chain};
+use super::sign::{
+    CmsFindings, ContainerChange, VerifyError, container_changes, expected_container, inspect_cms, verify_chain,
+};
 use crate::keys::{KeyRing, PublishedKey};
 
 /// The outcome of verifying one file.
@@ -56,7 +67,8 @@ pub struct Verification {
     /// The attached `report.json`, parsed.
     #[serde(skip)]
     pub attached_report: Option<Value>,
-    /// What the registry says, after [`Verification::apply_registry`].
+    /// What the registry says after [`Verification::apply_registry`];
+    /// before that (offline), that it was not asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryFindings>,
 }
@@ -66,8 +78,8 @@ pub struct Verification {
 pub struct Check {
     /// Stable name: `pdf`, `signature_present`, `byte_range`, `whole_file`,
     /// `signature_encoding`, `padding`, `key_known`, `signature`, `content`,
-    /// `certificate`, `key_window`, `attachment`, `registry`, `status`,
-    /// `issued_file`, `issued_data`.
+    /// `certificate`, `signature_container`, `key_window`, `attachment`,
+    /// `registry`, `status`, `issued_file`, `issued_data`.
     pub name: &'static str,
     pub ok: bool,
     pub message: String,
@@ -114,6 +126,11 @@ pub enum ProblemKind {
     /// The CMS in `/Contents` was altered: letter case, characters or
     /// structure.
     SignatureAltered,
+    /// The CMS parses and its signature may hold, but its container is not
+    /// what our signer writes: `changes` names what differs.
+    SignatureContainerAltered {
+        changes: Vec<ContainerChange>,
+    },
     /// The signing key is not among the published ones.
     UnknownKey {
         kid: String,
@@ -156,6 +173,7 @@ impl ProblemKind {
             ProblemKind::ContentChanged => "content_changed",
             ProblemKind::PaddingChanged => "padding_changed",
             ProblemKind::SignatureAltered => "signature_altered",
+            ProblemKind::SignatureContainerAltered { .. } => "signature_container_altered",
             ProblemKind::UnknownKey { .. } => "unknown_key",
             ProblemKind::BadSignature => "bad_signature",
             ProblemKind::UntrustedCertificate => "untrusted_certificate",
@@ -181,10 +199,17 @@ pub struct FieldDiff {
     pub found: Option<Value>,
 }
 
-/// What the registry says about the report, as [`Verification::apply_registry`] found it.
+/// What the registry says about the report, as [`Verification::apply_registry`]
+/// found it; or, offline, that it was not asked and where to ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegistryFindings {
-    pub found: bool,
+    /// Whether the registry was asked. When it was not (offline), a valid
+    /// signature says nothing about whether the report was since revoked,
+    /// superseded or has expired.
+    pub checked: bool,
+    /// Whether the registry knows the report; absent when not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<bool>,
     /// `valid`, `revoked`, `superseded` or `expired`; absent when not found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
@@ -199,6 +224,32 @@ pub struct RegistryFindings {
     /// The file is byte for byte the PDF issued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_file_as_issued: Option<bool>,
+    /// When not asked: the report's own verification link (number and
+    /// code), where its status can be checked online. Given only for a file
+    /// whose signature holds, so a forged file cannot point elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_online: Option<String>,
+    /// When not asked: the issuer's published keys, for
+    /// `standing verify FILE --jwks URL`, which also asks for the status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+}
+
+impl RegistryFindings {
+    fn asked(found: bool) -> Self {
+        RegistryFindings {
+            checked: true,
+            found: Some(found),
+            status: None,
+            valid_until: None,
+            revoked_at: None,
+            revoked_reason: None,
+            superseded_by: None,
+            same_file_as_issued: None,
+            verify_online: None,
+            jwks_url: None,
+        }
+    }
 }
 
 /// The state of an issued report as the registry (or the service's status
@@ -261,6 +312,39 @@ impl Verification {
         self.problems.iter().any(|p| p.code() == code)
     }
 
+    /// Whether the registry was asked about the report's status (online).
+    /// A valid offline answer speaks for the file and its signature only.
+    pub fn status_checked(&self) -> bool {
+        self.registry.as_ref().is_some_and(|r| r.checked)
+    }
+
+    /// Records that the registry was not asked, pointing to where it can be:
+    /// the report's own verification link and its issuer's keys, taken from
+    /// the signed `report.json` and given only when the signature holds.
+    fn not_asked(&mut self) {
+        let field = |k: &str| {
+            let report = self.attached_report.as_ref()?;
+            let value = match k {
+                "issuer_url" => report.get("issuer")?.get("url")?,
+                _ => report.get(k)?,
+            };
+            value.as_str().filter(|s| s.starts_with("https://") || s.starts_with("http://")).map(str::to_owned)
+        };
+        let (verify_online, jwks_url) = if self.valid {
+            let jwks = field("issuer_url").map(|base| format!("{}/.well-known/jwks.json", base.trim_end_matches('/')));
+            (field("verification_url"), jwks)
+        } else {
+            (None, None)
+        };
+        self.registry = Some(RegistryFindings {
+            checked: false,
+            found: None,
+            verify_online,
+            jwks_url,
+            ..RegistryFindings::asked(false)
+        });
+    }
+
     /// Adds the registry's view of the report: unknown (`issued` is `None`);
     /// revoked (reason, date), superseded (by which number) or expired
     /// (`today` after `valid_until`), in that order of precedence; the file
@@ -269,15 +353,7 @@ impl Verification {
     pub fn apply_registry(&mut self, issued: Option<&IssuedFacts<'_>>, today: NaiveDate) {
         let number = self.report_number.clone().unwrap_or_else(|| "(no number)".into());
         let Some(issued) = issued else {
-            self.registry = Some(RegistryFindings {
-                found: false,
-                status: None,
-                valid_until: None,
-                revoked_at: None,
-                revoked_reason: None,
-                superseded_by: None,
-                same_file_as_issued: None,
-            });
+            self.registry = Some(RegistryFindings::asked(false));
             self.fail(
                 "registry",
                 ProblemKind::ReportUnknown,
@@ -290,13 +366,9 @@ impl Verification {
         let expired = matches!(issued.status, IssuedStatus::Expired)
             || (matches!(issued.status, IssuedStatus::Valid) && today > issued.valid_until);
         let mut findings = RegistryFindings {
-            found: true,
             status: Some("valid"),
             valid_until: Some(issued.valid_until),
-            revoked_at: None,
-            revoked_reason: None,
-            superseded_by: None,
-            same_file_as_issued: None,
+            ..RegistryFindings::asked(true)
         };
         match &issued.status {
             IssuedStatus::Revoked { at, reason } => {
@@ -402,6 +474,7 @@ pub fn verify_pdf(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>) -> Verificatio
     check_signature(pdf, keys, now, &mut v);
     read_attachment(pdf, &mut v);
     v.valid = v.problems.is_empty();
+    v.not_asked();
     v
 }
 
@@ -550,27 +623,49 @@ fn check_signature(pdf: &[u8], keys: &KeyRing, now: DateTime<Utc>, v: &mut Verif
             Ok(()) => Ok(()),
         },
     };
-    let ours = trusted.is_ok();
     match trusted {
         Ok(()) => v.pass("certificate", "the signing certificate was issued by our root"),
         Err(why) => v.fail("certificate", ProblemKind::UntrustedCertificate, why),
     }
-    // The other certificates in one of our signatures are outside what the
-    // signature protects: they must be exactly our root, byte for byte.
-    if ours
-        && let Some(root) = &keys.root_der
-        && found.embedded.iter().any(|c| *c != found.leaf_der && c != root)
-    {
-        v.fail(
-            "signature_encoding",
-            ProblemKind::SignatureAltered,
-            "the signature carries a certificate that is neither the signer's nor our root: it was altered",
-        );
-    }
+    check_container(&cms_der, &found, key, v);
 
     if let Some(key) = key {
         check_window(key, keys, now, v);
     }
+}
+
+/// The container must be byte for byte what our signer writes for this
+/// signature: for a published key, its published certificate and exactly
+/// the chain published with it; for an unknown key (already refused), the
+/// certificates found, so that other edits are still named.
+fn check_container(cms_der: &[u8], found: &CmsFindings, key: Option<&PublishedKey>, v: &mut Verification) {
+    let others: Vec<Vec<u8>>;
+    let (leaf, chain) = match key {
+        Some(k) => (&k.certificate_der, k.chain.as_slice()),
+        None => {
+            others = found.embedded.iter().filter(|c| **c != found.leaf_der).cloned().collect();
+            (&found.leaf_der, others.as_slice())
+        }
+    };
+    let changes = match expected_container(leaf, chain, &found.message_digest, &found.signature) {
+        Ok(expected) => container_changes(cms_der, &expected),
+        Err(e) => {
+            vec![(ContainerChange::StructureChanged, format!("it cannot be rebuilt as our signer writes it ({e})"))]
+        }
+    };
+    if changes.is_empty() {
+        v.pass("signature_container", "the signature's container is exactly what our signer writes");
+        return;
+    }
+    let what: Vec<&str> = changes.iter().map(|(_, what)| what.as_str()).collect();
+    let message = format!("the signature's container was altered after signing: {}", what.join("; "));
+    let kinds = changes.into_iter().map(|(kind, _)| kind).fold(Vec::new(), |mut kinds, kind| {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+        kinds
+    });
+    v.fail("signature_container", ProblemKind::SignatureContainerAltered { changes: kinds }, message);
 }
 
 fn check_window(key: &PublishedKey, keys: &KeyRing, now: DateTime<Utc>, v: &mut Verification) {

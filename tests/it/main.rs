@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod cli;
+mod cli_output;
 mod helpers;
 mod http;
 mod import;
 mod registry;
 mod report;
+mod report_kill;
 mod report_pdf;
 mod scoring;
 mod store;

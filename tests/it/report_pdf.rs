@@ -62,11 +62,39 @@ async fn an_issued_report_is_intact_trusted_and_says_what_the_data_says() {
     assert_eq!(json["report_number"], number.as_str());
     assert_eq!(json["applicant"]["full_name"], "Zoë Łucja ŌTSUKA-NÚÑEZ");
 
+    // Default settings: an ECDSA P-256 signature under an ECDSA P-256 root,
+    // which both pyHanko and poppler's pdfsig (like Acrobat) can check.
     let root = db.dir.join("var/keys/root.pem");
+    let ring = standing::keys::KeyRing::load(&db.dir.join("var/keys")).unwrap();
+    let root_summary = standing::keys::summarize(ring.root_der.as_deref().unwrap()).unwrap();
+    assert_eq!(root_summary.public_key.algorithm(), standing::keys::KeyAlgorithm::EcdsaP256);
+    assert_eq!(json["signing"]["algorithm"], "ECDSA P-256");
     if let Some(v) = tools::pyhanko_validate(&pdf, &root) {
         assert!(v.text.contains("The signature is cryptographically sound."), "{}", v.text);
         assert!(v.text.contains("The signature covers the entire file."), "{}", v.text);
         assert!(v.text.contains("The signer's certificate is trusted."), "{}", v.text);
+    }
+    if let Some(v) = tools::run("pdfsig", &[pdf.as_os_str()]) {
+        assert!(v.text.contains("Signature Validation: Signature is Valid."), "{}", v.text);
+        assert!(v.text.contains("Total document signed"), "{}", v.text);
+    }
+    // With our root trusted in an NSS database (as an officer's viewer
+    // would hold it), pdfsig trusts the whole chain too.
+    let nss = format!("sql:{}", dir.path().join("nss").display());
+    std::fs::create_dir(dir.path().join("nss")).unwrap();
+    if let Some(made) =
+        tools::run("certutil", &["-N".as_ref(), "-d".as_ref(), nss.as_ref(), "--empty-password".as_ref()])
+    {
+        assert!(made.success, "{}", made.text);
+        let trust = ["-A", "-d", &nss, "-n", "standing root", "-t", "CT,CT,CT", "-i"];
+        let mut args: Vec<&std::ffi::OsStr> = trust.iter().map(|a| a.as_ref()).collect();
+        args.push(root.as_os_str());
+        let added = tools::run("certutil", &args).unwrap();
+        assert!(added.success, "{}", added.text);
+        if let Some(v) = tools::run("pdfsig", &["-nssdir".as_ref(), nss.as_ref(), pdf.as_os_str()]) {
+            assert!(v.text.contains("Signature Validation: Signature is Valid."), "{}", v.text);
+            assert!(v.text.contains("Certificate Validation: Certificate is Trusted."), "{}", v.text);
+        }
     }
     if let Some(check) = tools::run("qpdf", &["--check".as_ref(), pdf.as_os_str()]) {
         assert!(check.success, "{}", check.text);
@@ -90,19 +118,20 @@ async fn an_issued_report_is_intact_trusted_and_says_what_the_data_says() {
 }
 
 #[tokio::test]
-async fn the_p256_variant_satisfies_pdfsig() {
+async fn the_ed25519_option_satisfies_pyhanko_under_the_ecdsa_root() {
     let db = demo_db().await;
     let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("report-p256.pdf");
+    let pdf = dir.path().join("report-ed25519.pdf");
 
-    let out = issue(&db, "A1001", &pdf, Some("ecdsa-p256"));
+    let out = issue(&db, "A1001", &pdf, Some("ed25519"));
 
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    if let Some(v) = tools::run("pdfsig", &[pdf.as_os_str()]) {
-        assert!(v.text.contains("Signature is Valid."), "{}", v.text);
-    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&extract_report_json(&std::fs::read(&pdf).unwrap()).unwrap()).unwrap();
+    assert_eq!(json["signing"]["algorithm"], "Ed25519");
     if let Some(v) = tools::pyhanko_validate(&pdf, &db.dir.join("var/keys/root.pem")) {
         assert!(v.text.contains("The signature is cryptographically sound."), "{}", v.text);
+        assert!(v.text.contains("The signer's certificate is trusted."), "{}", v.text);
     }
 }
 
@@ -121,12 +150,16 @@ async fn an_ineligible_account_is_refused_with_reasons_and_no_file() {
     assert!(!pdf.exists(), "no file is written for a refused account");
 }
 
-/// A fixed signing identity: the same seed, names and dates every run.
+/// A fixed signing identity, the default kind (ECDSA P-256 under an ECDSA
+/// P-256 root): the same seed, names and dates every run. (ECDSA signing
+/// derives its nonce from the key and message, RFC 6979: deterministic.)
 fn fixed_signer() -> Signer {
+    use rand::SeedableRng;
     let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let root_key = KeyPair::ed25519_from_seed(&[1; 32]);
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2026);
+    let root_key = KeyPair::generate(standing::keys::KeyAlgorithm::EcdsaP256, &mut rng);
     let root = root_certificate(&root_key, "standing (golden test)", 1, at).unwrap();
-    let key = KeyPair::ed25519_from_seed(&[2; 32]);
+    let key = KeyPair::generate(standing::keys::KeyAlgorithm::EcdsaP256, &mut rng);
     let cert = signing_certificate(&key, &root_key, &root, "standing (golden test)", 2, at).unwrap();
     Signer::new(key, cert, vec![root]).unwrap()
 }
@@ -234,4 +267,16 @@ async fn an_operator_supplied_chain_and_key_sign_the_report() {
         assert!(v.text.contains("The signer's certificate is trusted."), "{}", v.text);
         assert!(v.text.contains("The signature is cryptographically sound."), "{}", v.text);
     }
+    // Our own check holds it to the configured chain.
+    let out = standing(&db)
+        .env("STANDING_REPORT_SIGNING_CHAIN", &chain)
+        .env("STANDING_REPORT_SIGNING_KEY", &key_file)
+        .args(["verify", "--json"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{v:#}");
+    assert_eq!(v["valid"], true, "{v:#}");
+    assert_eq!(v["keys"]["source"], "signing_chain", "{v:#}");
 }

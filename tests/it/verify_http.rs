@@ -525,14 +525,17 @@ async fn published_keys_follow_the_rfc_formats() {
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     let key = &keys[0];
-    assert_eq!(key["kty"], "OKP");
-    assert_eq!(key["crv"], "Ed25519");
-    assert_eq!(key["alg"], "EdDSA");
+    // The default: ECDSA P-256 (RFC 7518 6.2.1).
+    assert_eq!(key["kty"], "EC");
+    assert_eq!(key["crv"], "P-256");
+    assert_eq!(key["alg"], "ES256");
     assert_eq!(key["use"], "sig");
     assert!(key.get("d").is_none(), "never a private member");
-    let x = key["x"].as_str().unwrap();
-    assert!(!x.contains('=') && !x.contains('+') && !x.contains('/'), "base64url without padding");
-    assert_eq!(URL_SAFE_NO_PAD.decode(x).unwrap().len(), 32);
+    for coordinate in ["x", "y"] {
+        let c = key[coordinate].as_str().unwrap();
+        assert!(!c.contains('=') && !c.contains('+') && !c.contains('/'), "base64url without padding");
+        assert_eq!(URL_SAFE_NO_PAD.decode(c).unwrap().len(), 32);
+    }
     assert_eq!(key["kid"], thumbprint(key));
     assert_eq!(key["kid"], issued.data.signing.key_id, "the report names the key that signed it");
     assert_eq!(key["status"], "active");

@@ -23,7 +23,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::serial_number::SerialNumber;
 
 use super::{SignError, VerifyError};
-use crate::keys::{CertificateSummary, KeyAlgorithm, PublicKey, Signer, summarize, verify_issued_by};
+use crate::keys::{CertificateSummary, KeyAlgorithm, PublicKey, Signer, chains_to, summarize};
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -90,23 +90,8 @@ fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, der::Error>
 /// PDF byte ranges, in order).
 pub(super) fn signed_data(signer: &Signer, parts: &[&[u8]]) -> Result<Vec<u8>, SignError> {
     let (_, digest) = digest_for(signer.algorithm());
-    let message_digest = digest(parts);
     let leaf = Certificate::from_der(signer.certificate_der())?;
-    let tbs = leaf.tbs_certificate();
-    let (issuer, serial_number) = (tbs.issuer().clone(), tbs.serial_number().clone());
-
-    let ess = SigningCertificateV2 {
-        certs: vec![EssCertIdV2 {
-            hash_algorithm: None,
-            cert_hash: OctetString::new(Sha256::digest(signer.certificate_der()).to_vec())?,
-            issuer_serial: Some(IssuerSerial { issuer: vec![GeneralName::DirectoryName(issuer)], serial_number }),
-        }],
-    };
-    let signed_attrs: SignedAttributes = SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
-        attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(message_digest)?)?)?,
-        attribute(ID_AA_SIGNING_CERTIFICATE_V2, Any::encode_from(&ess)?)?,
-    ])?;
+    let signed_attrs = signed_attributes(&leaf, signer.certificate_der(), digest(parts))?;
     // RFC 5652 5.4: the signature covers the DER of the attributes with the
     // SET OF tag, not the [0] IMPLICIT tag they carry inside SignerInfo.
     let signature = signer.sign(&signed_attrs.to_der()?)?;
@@ -115,6 +100,52 @@ pub(super) fn signed_data(signer: &Signer, parts: &[&[u8]]) -> Result<Vec<u8>, S
         certificates.push(Certificate::from_der(der)?);
     }
     Ok(assemble(signer.algorithm(), certificates, signed_attrs, signature)?)
+}
+
+/// The signed attributes our signer writes: content-type id-data, the
+/// message digest, and signing-certificate-v2 binding `leaf` (whose DER is
+/// `leaf_der`).
+fn signed_attributes(
+    leaf: &Certificate,
+    leaf_der: &[u8],
+    message_digest: Vec<u8>,
+) -> Result<SignedAttributes, der::Error> {
+    let tbs = leaf.tbs_certificate();
+    let (issuer, serial_number) = (tbs.issuer().clone(), tbs.serial_number().clone());
+    let ess = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            hash_algorithm: None,
+            cert_hash: OctetString::new(Sha256::digest(leaf_der).to_vec())?,
+            issuer_serial: Some(IssuerSerial { issuer: vec![GeneralName::DirectoryName(issuer)], serial_number }),
+        }],
+    };
+    SetOfVec::try_from(vec![
+        attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(message_digest)?)?)?,
+        attribute(ID_AA_SIGNING_CERTIFICATE_V2, Any::encode_from(&ess)?)?,
+    ])
+}
+
+/// The container our signer writes for a signature whose signing
+/// certificate is `leaf_der`, carrying `chain` after it, over bytes whose
+/// digest is `message_digest`, with the signature value `signature`: the
+/// same code as [`signed_data`], so a signature from our signer matches it
+/// byte for byte. The algorithm follows the certificate's key.
+pub(crate) fn expected_container(
+    leaf_der: &[u8],
+    chain: &[Vec<u8>],
+    message_digest: &[u8],
+    signature: &[u8],
+) -> Result<Vec<u8>, der::Error> {
+    let leaf = Certificate::from_der(leaf_der)?;
+    let key = leaf.tbs_certificate().subject_public_key_info().to_der()?;
+    let algorithm = PublicKey::from_spki_der(&key).map_err(|_| der::ErrorKind::Failed)?.algorithm();
+    let signed_attrs = signed_attributes(&leaf, leaf_der, message_digest.to_vec())?;
+    let mut certificates = vec![leaf];
+    for der in chain {
+        certificates.push(Certificate::from_der(der)?);
+    }
+    assemble(algorithm, certificates, signed_attrs, signature.to_vec())
 }
 
 /// The DER `ContentInfo` our signer writes around a signature: also used by
@@ -176,12 +207,19 @@ fn malformed(what: impl std::fmt::Display) -> VerifyError {
 /// hold. Keeping the two apart lets a verifier say *what* was altered: a
 /// valid signature over a digest that no longer matches means the signed
 /// bytes changed; an invalid one means the signature itself did.
+///
+/// It does not judge the container around the signature: compare it with
+/// [`expected_container`] (see [`container_changes`]).
 #[derive(Debug, Clone)]
 pub struct CmsFindings {
     pub public: PublicKey,
     pub leaf_der: Vec<u8>,
     /// Every certificate embedded in the signature, DER.
     pub embedded: Vec<Vec<u8>>,
+    /// The message-digest attribute, as signed.
+    pub message_digest: Vec<u8>,
+    /// The signature value.
+    pub signature: Vec<u8>,
     pub digest_matches: bool,
     pub signature_valid: bool,
 }
@@ -190,6 +228,14 @@ pub struct CmsFindings {
 /// certificate chains to `root_der`.
 pub(super) fn verify(cms_der: &[u8], parts: &[&[u8]], root_der: &[u8]) -> Result<VerifiedSignature, VerifyError> {
     let found = inspect(cms_der, parts)?;
+    // Without published keys to hold it to, the container must at least be
+    // what our signer writes around these certificates.
+    let others: Vec<Vec<u8>> = found.embedded.iter().filter(|c| **c != found.leaf_der).cloned().collect();
+    let expected =
+        expected_container(&found.leaf_der, &others, &found.message_digest, &found.signature).map_err(malformed)?;
+    if let Some((_, what)) = container_changes(cms_der, &expected).first() {
+        return Err(malformed(what));
+    }
     if !found.digest_matches {
         return Err(VerifyError::DigestMismatch);
     }
@@ -290,23 +336,217 @@ pub(crate) fn inspect(cms_der: &[u8], parts: &[&[u8]]) -> Result<CmsFindings, Ve
         return Err(malformed("PAdES signatures carry no signing-time attribute"));
     }
 
-    // Nothing outside the signed attributes and the signature value is
-    // protected by the signature: the versions, identifiers and algorithm
-    // fields must be exactly what our signer writes, so that no byte of
-    // the CMS can change unnoticed.
-    let mut in_order: Vec<Certificate> = vec![leaf.clone()];
-    in_order.extend(certificates.iter().filter(|c| **c != leaf).map(|c| (*c).clone()));
-    let rebuilt =
-        assemble(alg, in_order, attrs.clone(), signer_info.signature.as_bytes().to_vec()).map_err(malformed)?;
-    if rebuilt != cms_der {
-        return Err(malformed("its structure differs from what our signer writes"));
-    }
-
     let digest_matches = claimed.as_bytes() == digest(parts).as_slice();
     let signed_attrs_der = attrs.to_der().map_err(malformed)?;
-    let signature_valid = public.verify_canonical(&signed_attrs_der, signer_info.signature.as_bytes()).is_ok();
+    let signature = signer_info.signature.as_bytes().to_vec();
+    let signature_valid = public.verify_canonical(&signed_attrs_der, &signature).is_ok();
     let embedded = certificates.iter().filter_map(|c| c.to_der().ok()).collect();
-    Ok(CmsFindings { public, leaf_der, embedded, digest_matches, signature_valid })
+    Ok(CmsFindings {
+        public,
+        leaf_der,
+        embedded,
+        message_digest: claimed.as_bytes().to_vec(),
+        signature,
+        digest_matches,
+        signature_valid,
+    })
+}
+
+/// A part of a signature's container that differs from what our signer
+/// writes. Nothing in the container but the signed attributes and the
+/// signature value is protected by the signature itself, so each of these
+/// could be edited without breaking it: the certificates carried, their
+/// order, attributes added unsigned, revocation data, versions and
+/// algorithm fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerChange {
+    /// Certificates our signer writes are missing.
+    CertificatesRemoved,
+    /// Certificates our signer does not write were added (or a carried one
+    /// was edited, which makes it another certificate).
+    CertificatesAdded,
+    /// The same certificates in another order.
+    CertificatesReordered,
+    /// The signed attributes are not the ones our signer writes.
+    SignedAttributesChanged,
+    /// Unsigned attributes were added to the signer's information.
+    UnsignedAttributesAdded,
+    /// Revocation data (CRLs) was added.
+    RevocationDataAdded,
+    /// Versions, identifiers, algorithm fields, the number of signers or the
+    /// encoding differ.
+    StructureChanged,
+}
+
+/// What differs between the container `found` (DER) and `expected`, the
+/// one our signer would write for the same signature ([`expected_container`]),
+/// each with a sentence naming it; empty when they are the same bytes.
+///
+/// The comparison walks the encoded bytes, not decoded values: decoding
+/// puts a DER `SET OF` back in order, which would hide a reordering.
+pub(crate) fn container_changes(found: &[u8], expected: &[u8]) -> Vec<(ContainerChange, String)> {
+    if found == expected {
+        return Vec::new();
+    }
+    let structure =
+        |what: &str| (ContainerChange::StructureChanged, format!("its {what} differ from what our signer writes"));
+    let (Some(found_sd), Some(expected_sd)) = (signed_data_fields(found), signed_data_fields(expected)) else {
+        return vec![structure("outer structure and encoding")];
+    };
+    let mut changes = Vec::new();
+
+    // The certificates, [0] IMPLICIT SET OF, element by element.
+    match (certificates(&found_sd), certificates(&expected_sd)) {
+        (Some(found_certs), Some(expected_certs)) => changes.extend(certificate_changes(&found_certs, &expected_certs)),
+        _ => changes.push(structure("certificate list")),
+    }
+
+    // Revocation data, [1] IMPLICIT: our signer writes none.
+    if field(&found_sd, 0xA1).is_some() && field(&expected_sd, 0xA1).is_none() {
+        changes.push((ContainerChange::RevocationDataAdded, "revocation data (CRLs) was added".to_string()));
+    }
+
+    // The signer's information: signed and unsigned attributes, then the rest.
+    match (signer_info(&found_sd), signer_info(&expected_sd)) {
+        (Some(found_si), Some(expected_si)) => {
+            if field(&found_si, 0xA0).map(|t| t.whole) != field(&expected_si, 0xA0).map(|t| t.whole) {
+                changes.push((
+                    ContainerChange::SignedAttributesChanged,
+                    "the signed attributes are not the ones our signer writes".to_string(),
+                ));
+            }
+            if field(&found_si, 0xA1).is_some() && field(&expected_si, 0xA1).is_none() {
+                changes.push((
+                    ContainerChange::UnsignedAttributesAdded,
+                    "unsigned attributes were added to the signature".to_string(),
+                ));
+            }
+            if others(&found_si, &[0xA0, 0xA1]) != others(&expected_si, &[0xA0, 0xA1]) {
+                changes.push(structure("signer's version, identifier or algorithm fields"));
+            }
+        }
+        _ => changes.push(structure("signer information")),
+    }
+
+    // The rest: version, digest algorithms, content type (all but the
+    // certificates, the revocation data and the signer infos, which come last).
+    let rest = |fields: &[Tlv<'_>]| -> Vec<Vec<u8>> {
+        let body = fields.split_last().map_or(&[][..], |(_, body)| body);
+        body.iter().filter(|f| !matches!(f.tag, 0xA0 | 0xA1)).map(|f| f.whole.to_vec()).collect()
+    };
+    if rest(&found_sd) != rest(&expected_sd) {
+        changes.push(structure("version, digest algorithms or content type"));
+    }
+    if changes.is_empty() {
+        // Same parts, other bytes: the wrapping around them changed.
+        changes.push(structure("outer structure and encoding"));
+    }
+    changes
+}
+
+/// Certificates missing, added, or the same ones in another order.
+fn certificate_changes(found: &[Tlv<'_>], expected: &[Tlv<'_>]) -> Vec<(ContainerChange, String)> {
+    let mut left: Vec<&[u8]> = found.iter().map(|t| t.whole).collect();
+    let mut removed: Vec<&[u8]> = Vec::new();
+    for cert in expected.iter().map(|t| t.whole) {
+        match left.iter().position(|c| *c == cert) {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => removed.push(cert),
+        }
+    }
+    let names = |certs: &[&[u8]]| {
+        certs
+            .iter()
+            .map(|der| summarize(der).map_or_else(|_| "an unreadable certificate".to_string(), |s| s.subject))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut changes = Vec::new();
+    if !removed.is_empty() {
+        changes.push((
+            ContainerChange::CertificatesRemoved,
+            format!("{} certificate(s) our signer includes were removed: {}", removed.len(), names(&removed)),
+        ));
+    }
+    if !left.is_empty() {
+        changes.push((
+            ContainerChange::CertificatesAdded,
+            format!("{} certificate(s) our signer does not include were added: {}", left.len(), names(&left)),
+        ));
+    }
+    let in_order = |certs: &[Tlv<'_>]| certs.iter().map(|t| t.whole.to_vec()).collect::<Vec<_>>();
+    if changes.is_empty() && in_order(found) != in_order(expected) {
+        changes.push((
+            ContainerChange::CertificatesReordered,
+            "the certificates are in another order than our signer writes them".to_string(),
+        ));
+    }
+    changes
+}
+
+/// The first field with this tag.
+fn field<'a>(fields: &[Tlv<'a>], tag: u8) -> Option<Tlv<'a>> {
+    fields.iter().find(|f| f.tag == tag).copied()
+}
+
+/// The encodings of the fields whose tags are not in `skip`, in order.
+fn others<'a>(fields: &[Tlv<'a>], skip: &[u8]) -> Vec<&'a [u8]> {
+    fields.iter().filter(|f| !skip.contains(&f.tag)).map(|f| f.whole).collect()
+}
+
+/// The certificates of a `SignedData` as encoded, in order (none when the
+/// field is absent); `None` when they are not DER.
+fn certificates<'a>(signed_data: &[Tlv<'a>]) -> Option<Vec<Tlv<'a>>> {
+    match field(signed_data, 0xA0) {
+        Some(set) => elements(set.value),
+        None => Some(Vec::new()),
+    }
+}
+
+/// The fields of the one `SignerInfo` of a `SignedData`: its last field,
+/// the `signerInfos` SET (the first SET is the digest algorithms).
+fn signer_info<'a>(signed_data: &[Tlv<'a>]) -> Option<Vec<Tlv<'a>>> {
+    let infos = signed_data.last().filter(|f| f.tag == 0x31)?;
+    let infos = elements(infos.value)?;
+    match infos.as_slice() {
+        [one] => elements(one.value),
+        _ => None,
+    }
+}
+
+/// One DER element as encoded: its tag byte, the whole element and its
+/// contents.
+#[derive(Debug, Clone, Copy)]
+struct Tlv<'a> {
+    tag: u8,
+    whole: &'a [u8],
+    value: &'a [u8],
+}
+
+/// The elements encoded one after another in `bytes`, or `None` if they are
+/// not DER.
+fn elements(mut bytes: &[u8]) -> Option<Vec<Tlv<'_>>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let (any, rest) = der::AnyRef::from_der_partial(bytes).ok()?;
+        let whole = bytes.get(..bytes.len() - rest.len())?;
+        // The identifier octet: every tag here is below 31, so one byte.
+        out.push(Tlv { tag: *whole.first()?, whole, value: any.value() });
+        bytes = rest;
+    }
+    Some(out)
+}
+
+/// The fields of the `SignedData` inside a `ContentInfo`, as encoded; `None`
+/// when the bytes are not one `ContentInfo` with explicit content.
+fn signed_data_fields(content_info: &[u8]) -> Option<Vec<Tlv<'_>>> {
+    let [outer] = elements(content_info)?.try_into().ok()?;
+    let [_content_type, explicit] = elements(outer.value)?.try_into().ok()?;
+    let [signed_data] = elements(explicit.value)?.try_into().ok()?;
+    elements(signed_data.value)
 }
 
 fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
@@ -324,19 +564,9 @@ fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
 /// From the leaf up through the embedded certificates until `root_der`
 /// issued one of them (at most a few steps).
 pub(crate) fn verify_chain(leaf_der: &[u8], embedded: &[Vec<u8>], root_der: &[u8]) -> Result<(), VerifyError> {
-    let mut current = leaf_der.to_vec();
-    for _ in 0..8 {
-        if current == root_der {
-            return Ok(());
-        }
-        if verify_issued_by(&current, root_der).is_ok() {
-            return Ok(());
-        }
-        let next = embedded.iter().find(|c| **c != current && verify_issued_by(&current, c).is_ok());
-        match next {
-            Some(issuer) => current = issuer.clone(),
-            None => break,
-        }
+    if chains_to(leaf_der, embedded, root_der) {
+        Ok(())
+    } else {
+        Err(VerifyError::UntrustedCertificate("the signing certificate does not chain to the given root".into()))
     }
-    Err(VerifyError::UntrustedCertificate("the signing certificate does not chain to the given root".into()))
 }
