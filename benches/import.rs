@@ -45,7 +45,8 @@ fn main() {
 async fn run(backend: &str, url: &str, file: &std::path::Path, more: &std::path::Path) {
     let dir = tempfile::tempdir().unwrap();
     let state = common::open_state(url, dir.path()).await;
-    let options = ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet };
+    let options =
+        ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet, shift_days: 0 };
     let runs =
         [("first import (inserts)", file), ("same file again (unchanged)", file), ("new rows, full table", more)];
     for (label, path) in runs {

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::{FieldCipher, MasterKey};
+use crate::demo::DEMO_AS_OF;
 use crate::import::{ImportOptions, Progress, import_files};
 use crate::report::registry::Registry;
 use crate::store::Store;
@@ -146,6 +147,13 @@ pub fn demo_dir() -> PathBuf {
 
 /// Imports the demo fixtures into an empty database; leaves a database with
 /// accounts alone. Returns whether it imported.
+///
+/// The fixtures end on [`DEMO_AS_OF`]'s eve (2026-11-20); their dates (but
+/// dates of birth) are moved by whole days so that they end yesterday by the
+/// state's clock. Reports refuse data that does not reach their as-of date,
+/// so unmoved fixtures would make the demo refuse every report a week after
+/// they were generated; moved, the demo works on any day with the same
+/// profiles, and a fixed clock on the fixtures' day moves nothing.
 pub async fn load_demo_if_empty(state: &AppState, dir: &Path) -> anyhow::Result<bool> {
     if state.store.counts().await?.accounts > 0 {
         tracing::info!("database already holds accounts; demo data not loaded");
@@ -158,7 +166,10 @@ pub async fn load_demo_if_empty(state: &AppState, dir: &Path) -> anyhow::Result<
         .collect();
     // The file names carry the import order (accounts first).
     files.sort();
-    let options = ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet };
+    let data_end = DEMO_AS_OF.pred_opt().unwrap_or(DEMO_AS_OF);
+    let yesterday = state.clock.today().pred_opt().unwrap_or(data_end);
+    let shift_days = (yesterday - data_end).num_days();
+    let options = ImportOptions { batch_size: state.settings.import.batch_size, progress: Progress::Quiet, shift_days };
     let report = import_files(&state.store, &state.cipher, state.clock.as_ref(), &files, &options).await.map_err(
         |e| match e {
             crate::import::ImportError::Invalid { listed, total } => anyhow::anyhow!(
@@ -168,6 +179,12 @@ pub async fn load_demo_if_empty(state: &AppState, dir: &Path) -> anyhow::Result<
             other => other.into(),
         },
     )?;
-    tracing::info!(records = report.total_records(), seconds = report.seconds, "demo data loaded");
+    tracing::info!(
+        records = report.total_records(),
+        seconds = report.seconds,
+        shifted_days = shift_days,
+        data_ends = %yesterday,
+        "demo data loaded"
+    );
     Ok(true)
 }

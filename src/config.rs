@@ -216,6 +216,20 @@ pub struct ScoringSettings {
 pub struct ReportSettings {
     /// The issuer named on reports and in certificates.
     pub issuer_name: String,
+    /// The issuer's registered legal name, printed on every report (empty:
+    /// the issuer name).
+    pub issuer_legal_name: String,
+    /// The issuer's postal address, printed on every report (empty: not
+    /// printed; set it in production).
+    pub issuer_address: String,
+    /// How an authority reaches the issuer (an email address or a phone
+    /// number); empty: the public base URL.
+    pub issuer_contact: String,
+    /// A report's data must reach its as-of date: the account's latest
+    /// balance at most this many days before it, and a holding without a
+    /// balance in these days is not "current". Also how long a balance is
+    /// carried forward in the report's averages.
+    pub max_data_age_days: u32,
     /// The authority reports are addressed to.
     pub authority_code: String,
     pub authority_name: String,
@@ -240,6 +254,10 @@ impl Default for ReportSettings {
     fn default() -> Self {
         ReportSettings {
             issuer_name: "standing".into(),
+            issuer_legal_name: String::new(),
+            issuer_address: String::new(),
+            issuer_contact: String::new(),
+            max_data_age_days: 7,
             authority_code: "IRCC".into(),
             authority_name: "Immigration, Refugees and Citizenship Canada".into(),
             authority_currency: Currency::CAD,
@@ -379,6 +397,18 @@ impl Settings {
         if let Some(v) = get("STANDING_REPORT_ISSUER_NAME") {
             self.report.issuer_name = v;
         }
+        if let Some(v) = get("STANDING_REPORT_ISSUER_LEGAL_NAME") {
+            self.report.issuer_legal_name = v;
+        }
+        if let Some(v) = get("STANDING_REPORT_ISSUER_ADDRESS") {
+            self.report.issuer_address = v;
+        }
+        if let Some(v) = get("STANDING_REPORT_ISSUER_CONTACT") {
+            self.report.issuer_contact = v;
+        }
+        if let Some(v) = get("STANDING_REPORT_MAX_DATA_AGE_DAYS") {
+            self.report.max_data_age_days = parse("STANDING_REPORT_MAX_DATA_AGE_DAYS", &v)?;
+        }
         if let Some(v) = get("STANDING_REPORT_VALIDITY_DAYS") {
             self.report.validity_days = parse("STANDING_REPORT_VALIDITY_DAYS", &v)?;
         }
@@ -447,6 +477,18 @@ impl Settings {
         }
         if !(1..=3650).contains(&self.report.validity_days) {
             bail!("report.validity_days must be between 1 and 3650");
+        }
+        if !(1..=90).contains(&self.report.max_data_age_days) {
+            bail!("report.max_data_age_days must be between 1 and 90");
+        }
+        for (name, value, max) in [
+            ("report.issuer_legal_name", &self.report.issuer_legal_name, 200),
+            ("report.issuer_address", &self.report.issuer_address, 300),
+            ("report.issuer_contact", &self.report.issuer_contact, 200),
+        ] {
+            if value.chars().count() > max || value.chars().any(char::is_control) {
+                bail!("{name} must be at most {max} characters on one line");
+            }
         }
         if self.verify.requests_per_minute == 0 || self.verify.failed_lookups_per_hour == 0 {
             bail!("verify.requests_per_minute and verify.failed_lookups_per_hour must be at least 1");

@@ -11,7 +11,7 @@
 //!   blind indexes for personal data at rest.
 //! - [`import`]: `standing import` — JSON Lines from the operator's systems,
 //!   validated line by line and loaded all-or-nothing.
-//! - [`scoring`]: the scorecard (`scorecard-v1`, 350..=950) and the
+//! - [`scoring`]: the scorecard (`scorecard-v2`, 350..=950) and the
 //!   eligibility decision with its reasons; pure, reproducible by hand.
 //! - [`store`]: the only place with SQL — one contract, a SQLite and a
 //!   PostgreSQL implementation, each with its own migrations.

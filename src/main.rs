@@ -87,9 +87,9 @@ enum Command {
     },
     /// Check a report PDF: signature, whole-file coverage, key and window,
     /// and, with --jwks URL, its status at the service. Exit 0 when valid
-    /// (status included), 1 when not valid, 2 when it could not be checked,
-    /// 3 when the signature is valid but the status was not checked
-    /// (offline: the report may since have been revoked).
+    /// (offline: the file and its signature; the answer then says that the
+    /// status was not checked), 1 when not valid, 2 when it could not be
+    /// checked, 3 with --require-status when the status was not checked.
     Verify {
         #[arg(value_name = "FILE.pdf")]
         file: PathBuf,
@@ -106,6 +106,11 @@ enum Command {
         /// Print the whole answer as JSON.
         #[arg(long)]
         json: bool,
+        /// Count a valid signature as success only when the service also
+        /// said the report is valid: offline answers exit 3 instead of 0
+        /// (for scripts that must not accept a since-revoked report).
+        #[arg(long)]
+        require_status: bool,
     },
     /// Signing keys: list them, or rotate to a new one.
     Keys {
@@ -284,6 +289,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let options = ImportOptions {
                 batch_size: state.settings.import.batch_size,
                 progress: if quiet { Progress::Quiet } else { Progress::for_stderr() },
+                shift_days: 0,
             };
             let result = import_files(&state.store, &state.cipher, state.clock.as_ref(), &files, &options).await;
             state.store.close().await;
@@ -306,8 +312,12 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Score { account, as_of, json } => {
-            let store = Store::open(&settings.database).await?;
             let as_of = as_of.unwrap_or_else(|| clock.today());
+            if let Err(e) = standing::report::build::check_not_future(as_of, clock.today()) {
+                note!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+            let store = Store::open(&settings.database).await?;
             let loaded = scoring::load::load_inputs(&store, &account, as_of, settings.report.authority_currency).await;
             store.close().await;
             let (_, inputs) = match loaded {
@@ -355,6 +365,13 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     note!("error: no account `{id}` (import it first, or check the id)");
                     return Ok(ExitCode::from(2));
                 }
+                Err(issue::IssueError::Build(
+                    e @ (BuildError::FutureAsOf { .. } | BuildError::StaleData { .. } | BuildError::TooLarge(_)),
+                )) => {
+                    state.store.close().await;
+                    note!("error: {e}. Nothing was written.");
+                    return Ok(ExitCode::from(2));
+                }
                 other => other?,
             };
             // A signed report the registry does not know would verify
@@ -384,8 +401,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             state.store.close().await;
             result
         }
-        Command::Verify { file, jwks, root, json } => {
-            verify(&settings, clock.now(), &file, jwks, root, json, out).await
+        Command::Verify { file, jwks, root, json, require_status } => {
+            verify(&settings, clock.now(), &file, VerifyFlags { jwks, root, json, require_status }, out).await
         }
         Command::Keys { command } => keys(&settings, clock.now(), command, out),
         Command::Migrate => {
@@ -539,21 +556,21 @@ impl KeySource {
 /// `standing verify`: offline against the local keys or a JWKS file, or
 /// against the service (keys and status) when given its URL.
 ///
-/// Exit 0 when the report is valid and the registry said so; 1 when it is
-/// not valid; 2 when it could not be checked; 3 when the file and its
-/// signature are valid but the status was not checked (offline). An
-/// offline answer cannot know about a revocation, so it does not claim the
-/// success a script would take for "valid".
-#[allow(clippy::too_many_arguments)] // the command's own arguments, and where to write
+/// Exit 0 when the report is valid: with the service's status when it was
+/// asked, otherwise the file and its signature (DESIGN: "exit 0 only if
+/// valid"); the answer then says, in the first line of text and in the
+/// JSON's `registry.checked`, that the registry was not asked and where to
+/// ask. 1 when it is not valid; 2 when it could not be checked; 3 instead of
+/// 0 with `--require-status` when the status was not checked, for scripts
+/// that must not accept a report revoked since.
 async fn verify(
     settings: &Settings,
     now: chrono::DateTime<chrono::Utc>,
     file: &std::path::Path,
-    jwks: Option<String>,
-    root: Option<PathBuf>,
-    json: bool,
+    flags: VerifyFlags,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    let VerifyFlags { jwks, root, json, require_status } = flags;
     let cannot = |e: anyhow::Error| {
         note!("error: {e:#}");
         Ok(ExitCode::from(2))
@@ -621,10 +638,18 @@ async fn verify(
         print_verification(out, file, &verification, &source)?;
     }
     Ok(match (verification.valid, verification.status_checked()) {
-        (true, true) => ExitCode::SUCCESS,
-        (true, false) => ExitCode::from(3),
+        (true, false) if require_status => ExitCode::from(3),
+        (true, _) => ExitCode::SUCCESS,
         (false, _) => ExitCode::FAILURE,
     })
+}
+
+/// `standing verify`'s options.
+struct VerifyFlags {
+    jwks: Option<String>,
+    root: Option<PathBuf>,
+    json: bool,
+    require_status: bool,
 }
 
 fn print_verification(

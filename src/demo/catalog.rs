@@ -180,3 +180,31 @@ impl Basket {
         (m, minor)
     }
 }
+
+/// The banks that hold the demo applicants' accounts; each applicant banks
+/// with one of them (chosen by the account id, so the dice are not drawn).
+const BANKS: [&str; 6] = [
+    "Industrial and Commercial Bank of China (ICBC)",
+    "China Construction Bank",
+    "Bank of China",
+    "Agricultural Bank of China",
+    "China Merchants Bank",
+    "Bank of Communications",
+];
+
+/// The institution that holds a demo holding of `kind` for `account`.
+pub(crate) fn institution(account: &str, kind: crate::domain::HoldingKind) -> &'static str {
+    use crate::domain::HoldingKind;
+    let n = account.bytes().map(usize::from).sum::<usize>();
+    match kind {
+        HoldingKind::Current | HoldingKind::Savings | HoldingKind::TimeDeposit => BANKS[n % BANKS.len()],
+        HoldingKind::MoneyMarketFund => "Tianhong Asset Management (Yu'e Bao)",
+        HoldingKind::Investment => {
+            if n % 2 == 0 {
+                "Huatai Securities"
+            } else {
+                "China International Capital Corporation (CICC)"
+            }
+        }
+    }
+}

@@ -51,6 +51,14 @@ impl<'a> Line<'a> {
         self
     }
 
+    /// An optional field is left out when absent.
+    fn opt_str(self, key: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self,
+        }
+    }
+
     fn date(self, key: &str, value: NaiveDate) -> Self {
         let _ = write!(self.0, ",\"{key}\":\"{}\"", value.format("%Y-%m-%d"));
         self
@@ -101,6 +109,7 @@ pub(crate) fn balance(buf: &mut String, b: &BalancePoint) {
         .str("account", b.account.as_str())
         .str("holding", b.holding.as_str())
         .str("kind", b.kind.as_str())
+        .opt_str("institution", b.institution.as_deref())
         .date("date", b.date)
         .str("amount", &b.amount.to_decimal_string())
         .str("currency", b.amount.currency().code())

@@ -427,6 +427,7 @@ pub(crate) fn simulate(p: &Profile, as_of: NaiveDate) -> anyhow::Result<Simulate
                 kind: h.kind,
                 date: day,
                 amount: Money::from_minor(h.minor, h.currency),
+                institution: Some(super::catalog::institution(account.id.as_str(), h.kind).to_owned()),
             });
         }
     }

@@ -151,7 +151,7 @@ fn expected_keys(ty: &str) -> &'static [&'static str] {
             "address_since",
         ],
         "transaction" => &["type", "id", "account", "posted_at", "amount", "currency", "category", "merchant"],
-        "balance" => &["type", "account", "holding", "kind", "date", "amount", "currency"],
+        "balance" => &["type", "account", "holding", "kind", "institution", "date", "amount", "currency"],
         "bill" => &["type", "id", "account", "biller", "kind", "due_on", "amount", "currency", "paid_on"],
         "fx_rate" => &["type", "base", "quote", "date", "rate", "source"],
         other => panic!("unexpected record type {other}"),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use country::CountryCode;
 pub use currency::Currency;
-pub use money::{Money, Rate};
+pub use money::{MAX_RECORD_MAJOR, Money, Rate};
 pub use report_number::{ReportNumber, VerificationCode};
 
 /// An error from a checked constructor: which rule a value broke.
@@ -270,6 +270,9 @@ pub struct BalancePoint {
     pub kind: HoldingKind,
     pub date: NaiveDate,
     pub amount: Money,
+    /// The bank or fund that holds it, as the operator's data names it
+    /// (`Bank of China, Shanghai Branch`); optional in the import.
+    pub institution: Option<String>,
 }
 
 /// A bill; `paid_on` is `None` while unpaid.

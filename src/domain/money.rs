@@ -26,7 +26,15 @@ pub enum AmountError {
     TooPrecise { amount: String, currency: Currency, found: usize, allowed: u8 },
     #[error("`{0}` is too large")]
     Overflow(String),
+    #[error("`{amount}` is beyond the largest amount a record may carry ({max} {currency} either way)")]
+    OutOfRange { amount: String, currency: Currency, max: &'static str },
 }
+
+/// The largest amount, in major units, that one imported record may carry
+/// either way: 10^13 (ten trillion yuan, far beyond any real balance). With
+/// it, every sum the score and the report compute fits `i128` with room to
+/// spare, and a single record fits `i64` in minor units for every currency.
+pub const MAX_RECORD_MAJOR: i64 = 10_000_000_000_000;
 
 /// Splits a strict decimal string `-?(0|[1-9][0-9]*)(\.[0-9]+)?` into sign,
 /// integer digits and fraction digits.
@@ -82,6 +90,17 @@ impl Money {
             minor = -minor;
         }
         Ok(Money { minor, currency })
+    }
+
+    /// [`Money::parse`], refusing amounts beyond [`MAX_RECORD_MAJOR`] either
+    /// way: what an imported record may carry.
+    pub fn parse_record_amount(s: &str, currency: Currency) -> Result<Self, AmountError> {
+        let m = Money::parse(s, currency)?;
+        let limit = i128::from(MAX_RECORD_MAJOR) * i128::from(currency.minor_per_major());
+        if i128::from(m.minor).abs() > limit {
+            return Err(AmountError::OutOfRange { amount: s.to_owned(), currency, max: "10,000,000,000,000" });
+        }
+        Ok(m)
     }
 
     pub fn minor(&self) -> i64 {

@@ -26,12 +26,22 @@
 //! 1970, so `address_since` starts with the dates of birth. Nothing is
 //! accepted after 2100-12-31: a bill may be due in the future, but not
 //! centuries ahead.
+//!
+//! ## Amounts
+//!
+//! Every amount (transactions, balances, bills) is a decimal string with no
+//! more fraction digits than its currency has, and at most
+//! [`MAX_RECORD_MAJOR`] (10^13) major units either way. The limit is far
+//! beyond any real record and keeps every sum the score and the report
+//! compute exact (they add in `i128`).
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
+#[cfg(doc)]
+use crate::domain::MAX_RECORD_MAJOR;
 use crate::domain::{
     Account, BalancePoint, Bill, CountryCode, Currency, EmailAddress, FullName, FxRate, HoldingKind, Money,
     PassportNumber, PhoneNumber, Rate, RecordId, Transaction,
@@ -99,6 +109,29 @@ pub enum Record {
 }
 
 impl Record {
+    /// Moves every date of the record by `days`, except a date of birth:
+    /// the demo loader uses it so the demo data always ends yesterday.
+    pub fn shift_dates(&mut self, days: i64) {
+        let delta = chrono::TimeDelta::days(days);
+        let day = |d: &mut NaiveDate| *d = d.checked_add_signed(delta).unwrap_or(*d);
+        match self {
+            Record::Account(a) => {
+                day(&mut a.opened_on);
+                day(&mut a.phone_since);
+                day(&mut a.address_since);
+            }
+            Record::Transaction(t) => t.posted_at = t.posted_at.checked_add_signed(delta).unwrap_or(t.posted_at),
+            Record::Balance(b) => day(&mut b.date),
+            Record::Bill(b) => {
+                day(&mut b.due_on);
+                if let Some(paid) = &mut b.paid_on {
+                    day(paid);
+                }
+            }
+            Record::FxRate(r) => day(&mut r.date),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Record::Account(_) => "account",
@@ -173,11 +206,13 @@ struct Raw<'a> {
     source: Field<'a>,
     #[serde(borrow)]
     kind: Field<'a>,
+    #[serde(borrow)]
+    institution: Field<'a>,
 }
 
 impl<'a> Raw<'a> {
     /// (name, present) for every field except `type`, in file order.
-    fn fields(&self) -> [(&'static str, bool); 27] {
+    fn fields(&self) -> [(&'static str, bool); 28] {
         [
             ("id", self.id.is_some()),
             ("account", self.account.is_some()),
@@ -198,6 +233,7 @@ impl<'a> Raw<'a> {
             ("merchant", self.merchant.is_some()),
             ("holding", self.holding.is_some()),
             ("kind", self.kind.is_some()),
+            ("institution", self.institution.is_some()),
             ("date", self.date.is_some()),
             ("biller", self.biller.is_some()),
             ("due_on", self.due_on.is_some()),
@@ -227,7 +263,7 @@ fn allowed_fields(kind: &str) -> &'static [&'static str] {
             "address_since",
         ],
         "transaction" => &["id", "account", "posted_at", "amount", "currency", "category", "merchant"],
-        "balance" => &["account", "holding", "kind", "date", "amount", "currency"],
+        "balance" => &["account", "holding", "kind", "institution", "date", "amount", "currency"],
         "bill" => &["id", "account", "biller", "kind", "due_on", "amount", "currency", "paid_on"],
         "fx_rate" => &["base", "quote", "date", "rate", "source"],
         _ => &[],
@@ -299,7 +335,7 @@ fn currency(value: &Field<'_>) -> Result<Currency, LineError> {
 }
 
 fn money(value: &Field<'_>, currency: Currency) -> Result<Money, LineError> {
-    with_field("amount", Money::parse(required(value, "amount")?, currency))
+    with_field("amount", Money::parse_record_amount(required(value, "amount")?, currency))
 }
 
 /// Free text such as a category or biller: trimmed, 1..=max characters, no
@@ -420,6 +456,10 @@ fn balance(raw: &Raw<'_>) -> Result<BalancePoint, LineError> {
         kind: with_field("kind", HoldingKind::parse(required(&raw.kind, "kind")?))?,
         date: date(&raw.date, "date", Window::financial("balance date"))?,
         amount: money(&raw.amount, currency)?,
+        institution: match raw.institution {
+            Some(_) => Some(text(&raw.institution, "institution", 200)?),
+            None => None,
+        },
     })
 }
 
@@ -730,5 +770,44 @@ mod tests {
             let Ok(Record::Transaction(t)) = parse_line(&line, today()) else { panic!("refused {line}") };
             prop_assert_eq!(t.amount.minor(), minor);
         }
+    }
+
+    #[test]
+    fn amounts_beyond_the_record_limit_are_refused_in_every_amount_field() {
+        // The value an outside test imported, and the exact limits either way.
+        for (amount, currency, accepted) in [
+            ("-92233720368547758.07", "CNY", false),
+            ("10000000000000.00", "CNY", true),
+            ("-10000000000000.00", "CNY", true),
+            ("10000000000000.01", "CNY", false),
+            ("10000000000000", "JPY", true),
+            ("10000000000001", "JPY", false),
+            ("10000000000000.000", "KWD", true),
+            ("10000000000000.001", "KWD", false),
+        ] {
+            for line in [TRANSACTION, BALANCE, BILL] {
+                if line == BILL && amount.starts_with('-') {
+                    continue; // a bill's amount is positive anyway
+                }
+                let line = set_field(&set_field(line, "currency", currency), "amount", amount);
+                let result = parse_line(&line, today());
+                assert_eq!(result.is_ok(), accepted, "{line}: {result:?}");
+                if !accepted {
+                    let e = result.unwrap_err();
+                    assert!(e.contains("field `amount`") && e.contains("largest amount"), "{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_balance_may_name_its_institution() {
+        let line = set_field(BALANCE, "institution", "Bank of China, Shanghai Branch");
+        let Ok(Record::Balance(b)) = parse_line(&line, today()) else { panic!("refused {line}") };
+        assert_eq!(b.institution.as_deref(), Some("Bank of China, Shanghai Branch"));
+        let Ok(Record::Balance(b)) = parse_line(BALANCE, today()) else { panic!() };
+        assert_eq!(b.institution, None);
+        assert!(error_of(&set_field(BALANCE, "institution", " padded")).contains("field `institution`"));
+        assert!(error_of(&set_field(TRANSACTION, "institution", "Bank")).contains("institution"));
     }
 }

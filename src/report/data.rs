@@ -12,7 +12,10 @@ use serde::Serialize;
 use crate::domain::Money;
 
 /// The format tag of `report.json`; bump it when the shape changes.
-pub const REPORT_FORMAT: &str = "standing-report/v1";
+/// v2 added the data's coverage, holdings' institutions and balance dates,
+/// the issuer's legal name, address and contact, and `null` for a figure
+/// without data (v1 printed 0).
+pub const REPORT_FORMAT: &str = "standing-report/v2";
 
 /// An amount as attested: exact minor units, currency, and the printed form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,6 +52,8 @@ pub struct ReportData {
     pub valid_until: NaiveDate,
     pub authority: Authority,
     pub applicant: Applicant,
+    /// How far the data behind the figures reaches.
+    pub coverage: Coverage,
     pub eligibility: Eligibility,
     pub assets: Assets,
     pub spending: Spending,
@@ -62,6 +67,28 @@ pub struct ReportData {
 pub struct Issuer {
     pub name: String,
     pub url: String,
+    /// The registered legal name.
+    pub legal_name: String,
+    /// Postal address; `None` when the operator has not set one.
+    pub address: Option<String>,
+    /// An email address, phone number or URL an authority can use.
+    pub contact: String,
+}
+
+/// How far the data behind a report reaches, so an officer sees that every
+/// figure is as of the as-of date and not extrapolated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// The latest end-of-day balance of any holding on or before the as-of
+    /// date (never more than `max_data_age_days` before it: older data is
+    /// refused).
+    pub balances_to: NaiveDate,
+    /// The latest transaction posted on or before the as-of date; `None`
+    /// when the account has none.
+    pub transactions_to: Option<NaiveDate>,
+    /// A holding is current when its latest balance is at most this many
+    /// days before the as-of date.
+    pub max_data_age_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,6 +140,14 @@ pub struct Assets {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holding {
     pub holding: String,
+    /// The bank or fund holding it, as imported; `None` when not stated.
+    pub institution: Option<String>,
+    /// The first and latest balance dates used (within the 12-month window).
+    pub balances_from: NaiveDate,
+    pub balances_to: NaiveDate,
+    /// Whether `balances_to` is within `max_data_age_days` of the as-of date;
+    /// only then does the holding have a current balance.
+    pub current: bool,
     /// `savings`, `current`, ...
     pub kind: String,
     /// `Savings account`.
@@ -125,15 +160,19 @@ pub struct Holding {
 
 /// Balance figures of one holding or of the total. For a holding the amounts
 /// are in its own currency with the authority's beside them; for the total,
-/// in the account's currency with the authority's beside them.
+/// in the account's currency with the authority's beside them. A figure is
+/// `None` (`null`, printed "no data") when no day in its window has a
+/// balance: it is never made up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AssetFigures {
-    pub current: Dual,
-    pub average_3m: Dual,
-    pub average_6m: Dual,
-    pub average_12m: Dual,
-    pub minimum_6m: Dual,
-    pub maximum_6m: Dual,
+    /// The balance on the as-of date: the latest, if at most
+    /// `max_data_age_days` old.
+    pub current: Option<Dual>,
+    pub average_3m: Option<Dual>,
+    pub average_6m: Option<Dual>,
+    pub average_12m: Option<Dual>,
+    pub minimum_6m: Option<Dual>,
+    pub maximum_6m: Option<Dual>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

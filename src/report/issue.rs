@@ -77,6 +77,20 @@ pub fn load_signer(settings: &Settings, cipher: &FieldCipher, now: DateTime<Utc>
     Ok(store.into_signer())
 }
 
+/// The issuer as reports print it, from the settings (empty settings fall
+/// back to the issuer name and the public URL).
+pub fn issuer(settings: &Settings) -> Issuer {
+    let report = &settings.report;
+    let or = |value: &str, fallback: &str| if value.trim().is_empty() { fallback.to_owned() } else { value.to_owned() };
+    Issuer {
+        name: report.issuer_name.clone(),
+        url: settings.public_base_url.clone(),
+        legal_name: or(&report.issuer_legal_name, &report.issuer_name),
+        address: Some(report.issuer_address.clone()).filter(|a| !a.trim().is_empty()),
+        contact: or(&report.issuer_contact, &settings.public_base_url),
+    }
+}
+
 fn algorithm_label(a: KeyAlgorithm) -> &'static str {
     match a {
         KeyAlgorithm::Ed25519 => "Ed25519",
@@ -98,7 +112,7 @@ pub async fn issue_report(
 ) -> Result<IssuedReport, IssueError> {
     let report = &settings.report;
     let ctx = IssueContext {
-        issuer: Issuer { name: report.issuer_name.clone(), url: settings.public_base_url.clone() },
+        issuer: issuer(settings),
         authority: Authority {
             code: report.authority_code.clone(),
             name: report.authority_name.clone(),
@@ -108,6 +122,7 @@ pub async fn issue_report(
         threshold: settings.scoring.threshold,
         show_score: report.show_score,
         validity_days: report.validity_days,
+        max_data_age_days: report.max_data_age_days,
         report_number: ReportNumber::generate(rng),
         verification_code: VerificationCode::generate(rng),
         issued_at,

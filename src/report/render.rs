@@ -207,6 +207,17 @@ impl Fonts {
         units as f32 * size / m.units_per_em
     }
 
+    /// The largest size up to `max` (in steps of 0.25 pt) at which `s` fits
+    /// on one line of `width` points: what must never wrap, such as a report
+    /// number, is set smaller instead.
+    fn one_line_size(&self, face: Face, max: f32, s: &str, width: f32) -> f32 {
+        let at_one = self.width(face, 1.0, s);
+        if at_one <= 0.0 || at_one * max <= width {
+            return max;
+        }
+        ((width / at_one) * 4.0).floor() / 4.0
+    }
+
     /// Greedy word wrap of `s` to `width` points; words wider than a line
     /// are broken between characters.
     fn wrap(&self, face: Face, size: f32, s: &str, width: f32) -> Vec<String> {
@@ -433,13 +444,22 @@ impl<'f> Layout<'f> {
         }
     }
 
+    /// Label above a value that must stay on one line (a report number):
+    /// set smaller when it would not fit `width`.
+    fn field_one_line(&mut self, x: f32, y: f32, label: &str, value: &str, width: f32) -> f32 {
+        self.text(x, y, Face::Regular, 7.0, MUTED, label, Align::Left);
+        let size = self.fonts.one_line_size(Face::Bold, FIELD_SIZE, value, width);
+        self.text(x, y + 12.0, Face::Bold, size, INK, value, Align::Left);
+        24.0
+    }
+
     /// Label above value, at the cursor's row.
     fn field(&mut self, x: f32, y: f32, label: &str, value: &str, width: f32) -> f32 {
         self.text(x, y, Face::Regular, 7.0, MUTED, label, Align::Left);
-        let lines = self.fonts.wrap(Face::Bold, 9.5, value, width);
+        let lines = self.fonts.wrap(Face::Bold, FIELD_SIZE, value, width);
         let mut yy = y + 12.0;
         for l in &lines {
-            self.text(x, yy, Face::Bold, 9.5, INK, l, Align::Left);
+            self.text(x, yy, Face::Bold, FIELD_SIZE, INK, l, Align::Left);
             yy += 12.0;
         }
         yy - y
@@ -553,6 +573,8 @@ impl Cell {
 }
 
 const TABLE_SIZE: f32 = 7.6;
+/// The size of a field's value (bold).
+const FIELD_SIZE: f32 = 9.5;
 const TABLE_LEAD: f32 = 10.0;
 const CELL_PAD: f32 = 4.0;
 /// Right-aligned (numeric) cells keep a wider gap to the next column.
@@ -806,23 +828,31 @@ fn first_page(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
     let subtitle = format!("Issued for submission to {} ({})", d.authority.name, d.authority.code);
     l.text(MARGIN_X, 82.0, Face::Regular, 9.0, MUTED, &subtitle, Align::Left);
 
-    // Key facts in a panel.
+    // Key facts in a panel: the report number never wraps (it is set smaller
+    // when its letters are wide), then who issued the report and how to
+    // reach them.
     let top = 94.0;
-    l.fill_rect(MARGIN_X, top, CONTENT_W, 40.0, PANEL);
+    let (number_w, issued_w) = panel_columns();
+    let issuer = issuer_lines(d);
+    let issuer_h = 12.0 * (l.fonts.wrap(Face::Regular, 8.0, &issuer, CONTENT_W - 20.0).len() as f32) + 16.0;
+    l.fill_rect(MARGIN_X, top, CONTENT_W, 40.0 + issuer_h, PANEL);
+    l.field_one_line(MARGIN_X + 10.0, top + 14.0, "REPORT NUMBER", &d.report_number, number_w - 12.0);
     let cols = [
-        ("REPORT NUMBER", d.report_number.clone()),
         ("ISSUE DATE", d.issued_at.format("%Y-%m-%d").to_string()),
         ("VALID UNTIL", d.valid_until.to_string()),
         ("AUTHORITY", format!("{} ({})", d.authority.code, d.authority.currency)),
     ];
-    let w = CONTENT_W / cols.len() as f32;
     for (i, (label, value)) in cols.iter().enumerate() {
-        let x = MARGIN_X + 10.0 + i as f32 * w;
-        l.field(x, top + 14.0, label, value, w - 12.0);
+        let x = MARGIN_X + 10.0 + number_w + i as f32 * issued_w;
+        l.field(x, top + 14.0, label, value, issued_w - 12.0);
     }
+    l.line(MARGIN_X + 10.0, top + 40.0, RIGHT - 10.0, top + 40.0, 0.5, RULE);
+    l.text(MARGIN_X + 10.0, top + 52.0, Face::Regular, 7.0, MUTED, "ISSUED BY", Align::Left);
+    l.y = top + 63.0;
+    l.paragraph(MARGIN_X + 10.0, CONTENT_W - 20.0, Face::Regular, 8.0, INK, &issuer);
 
     // Applicant.
-    l.y = top + 40.0;
+    l.y = top + 40.0 + issuer_h;
     l.heading("Applicant", 60.0);
     let y = l.y;
     let half = CONTENT_W / 2.0;
@@ -836,8 +866,8 @@ fn first_page(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
     let y3 = y2 + 28.0;
     let since = format!("{} (customer since {})", a.account, a.account_opened_on);
     l.field(MARGIN_X, y3, "ACCOUNT", &since, half - 10.0);
-    l.field(MARGIN_X + half, y3, "DATA AS OF", &d.as_of.to_string(), half - 10.0);
-    l.y = y3 + 22.0;
+    let h3 = l.field(MARGIN_X + half, y3, "DATA AS OF", &data_as_of(d), half - 10.0);
+    l.y = y3 + h3.max(22.0);
 
     // Eligibility.
     l.heading("Eligibility", 40.0);
@@ -852,6 +882,41 @@ fn first_page(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
     l.paragraph(MARGIN_X, CONTENT_W, Face::Regular, 9.0, INK, &statement);
 
     verification(l, d)
+}
+
+/// Widths of the key-facts panel's columns: the report number's, then each
+/// of the other three. The number's column is the widest: its value never
+/// wraps.
+fn panel_columns() -> (f32, f32) {
+    let number_w = CONTENT_W * 0.31;
+    (number_w, (CONTENT_W - number_w) / 3.0)
+}
+
+/// The issuer's legal name, address and contact in one paragraph.
+fn issuer_lines(d: &ReportData) -> String {
+    let i = &d.issuer;
+    let mut s = i.legal_name.clone();
+    if let Some(address) = &i.address {
+        s.push_str(" · ");
+        s.push_str(address);
+    }
+    s.push_str(" · Contact: ");
+    s.push_str(&i.contact);
+    if i.contact != i.url {
+        s.push_str(" · ");
+        s.push_str(&i.url);
+    }
+    s
+}
+
+/// The as-of date with how far the data reaches.
+fn data_as_of(d: &ReportData) -> String {
+    let c = &d.coverage;
+    let transactions = match c.transactions_to {
+        Some(t) => format!("transactions to {t}"),
+        None => "no transactions".to_owned(),
+    };
+    format!("{} (balances to {}, {transactions})", d.as_of, c.balances_to)
 }
 
 /// The mask every verification QR code uses. The qrcode crate tries all
@@ -875,6 +940,9 @@ fn qr_modules(url: &str) -> Result<(usize, Vec<qrcode::Color>), RenderError> {
     let width = usize::try_from(version.width()).map_err(|e| RenderError::Qr(e.to_string()))?;
     Ok((width, canvas.into_colors()))
 }
+
+/// The width of a field beside the verification QR code.
+const VERIFICATION_FIELD_W: f32 = (RIGHT - 10.0 - (MARGIN_X + 8.0 + 96.0 + 14.0)) / 2.0 - 8.0;
 
 fn verification(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
     let (modules, colors) = qr_modules(&d.verification_url)?;
@@ -916,8 +984,9 @@ fn verification(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
     let tx = qx + qr_size + 14.0;
     let tw = RIGHT - 10.0 - tx;
     let half = tw / 2.0;
+    debug_assert_eq!(half - 8.0, VERIFICATION_FIELD_W);
     let mut y = top + 18.0;
-    l.field(tx, y, "REPORT NUMBER", &d.report_number, half - 8.0);
+    l.field_one_line(tx, y, "REPORT NUMBER", &d.report_number, half - 8.0);
     l.field(tx + half, y, "VERIFICATION CODE", &d.verification_code, half - 8.0);
     y += 32.0;
     let how = format!("Verify at {} or scan the QR code", url_without_query(&d.verification_url));
@@ -935,7 +1004,10 @@ fn verification(l: &mut Layout<'_>, d: &ReportData) -> Result<(), RenderError> {
 fn asset_cells(label: Vec<(String, Face, Rgb3)>, f: &AssetFigures, face: Face) -> Vec<Cell> {
     let mut row = vec![Cell { lines: label }];
     for dual in [&f.current, &f.average_3m, &f.average_6m, &f.average_12m, &f.minimum_6m, &f.maximum_6m] {
-        row.push(Cell::dual(&dual.account, &dual.authority, face));
+        row.push(match dual {
+            Some(dual) => Cell::dual(&dual.account, &dual.authority, face),
+            None => Cell::colored("no data", MUTED),
+        });
     }
     row
 }
@@ -945,8 +1017,15 @@ fn assets(l: &mut Layout<'_>, d: &ReportData) {
     let a = &d.assets;
     let intro = format!(
         "Balances by holding, in the holding's currency with the value in {} beneath. Averages are of end-of-day \
-         balances over {} days of data up to {}.",
-        d.authority.currency, a.days_of_data, d.as_of
+         balances over {} days of data up to {}; a balance counts for at most {} days after its date, and a \
+         holding without a balance in the {} days up to {} has no current balance. \"no data\": no balance in \
+         that period.",
+        d.authority.currency,
+        a.days_of_data,
+        d.as_of,
+        d.coverage.max_data_age_days,
+        d.coverage.max_data_age_days,
+        d.as_of
     );
     l.paragraph(MARGIN_X, CONTENT_W, Face::Regular, 8.5, MUTED, &intro);
     l.y += 2.0;
@@ -962,9 +1041,16 @@ fn assets(l: &mut Layout<'_>, d: &ReportData) {
     ];
     let mut rows = Vec::new();
     for h in &a.holdings {
+        let when = if h.current {
+            (format!("current as of {}", h.balances_to), Face::Regular, MUTED)
+        } else {
+            (format!("not current: last balance {}", h.balances_to), Face::Regular, WARN)
+        };
         let label = vec![
             (h.kind_label.clone(), Face::Regular, INK),
+            (h.institution.clone().unwrap_or_else(|| "institution not stated".to_owned()), Face::Regular, INK),
             (format!("{} · {}", h.currency, h.holding), Face::Regular, MUTED),
+            when,
         ];
         rows.push(asset_cells(label, &h.figures, Face::Regular));
     }
@@ -1430,6 +1516,33 @@ mod tests {
     }
 
     #[test]
+    fn a_report_number_never_wraps_and_stays_legible() {
+        use rand::SeedableRng;
+        let fonts = Fonts::embedded().unwrap();
+        let widths = [panel_columns().0 - 12.0, VERIFICATION_FIELD_W];
+        // Widths add up (no kerning), so the widest symbol in every place
+        // bounds every number; and 20,000 generated ones besides.
+        let widest = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+            .chars()
+            .max_by(|a, b| {
+                fonts.width(Face::Bold, 1.0, &a.to_string()).total_cmp(&fonts.width(Face::Bold, 1.0, &b.to_string()))
+            })
+            .unwrap();
+        let w4: String = std::iter::repeat_n(widest, 4).collect();
+        let mut numbers = vec![format!("SR-{w4}-{w4}-{w4}"), "SR-X2E5-W1AM-RT85".to_owned()];
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+        numbers.extend((0..20_000).map(|_| crate::domain::ReportNumber::generate(&mut rng).to_string()));
+        for number in &numbers {
+            for width in widths {
+                let size = fonts.one_line_size(Face::Bold, FIELD_SIZE, number, width);
+                assert!(fonts.width(Face::Bold, size, number) <= width, "{number} at {size} pt");
+                assert_eq!(fonts.wrap(Face::Bold, size, number, width).len(), 1, "{number}");
+                assert!(size >= 8.0, "{number} would be set at {size} pt");
+            }
+        }
+    }
+
+    #[test]
     fn nice_steps() {
         assert_eq!(nice_step(15_890), 5_000);
         assert_eq!(nice_step(100), 50);
@@ -1457,7 +1570,7 @@ mod tests {
         let json = extract_report_json(&pdf).unwrap();
         assert_eq!(json, serde_json::to_vec_pretty(&data).unwrap());
         let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(value["report_number"], "SR-7K3M-9QXD-2F4P");
+        assert_eq!(value["report_number"], "SR-KYYF-9TKJ-6Q8Q");
 
         let signer = {
             use crate::keys::{KeyPair, root_certificate, signing_certificate};
@@ -1498,13 +1611,13 @@ mod tests {
         assert!(pages >= 3, "{pages} pages");
         for needle in [
             "Zoë Łucja ŌTSUKA-NÚÑEZ",
-            "SR-7K3M-9QXD-2F4P",
+            "SR-KYYF-9TKJ-6Q8Q",
             "Q7RM-K2XP",
             "Page 1 of",
             &format!("Page {pages} of {pages}"),
-            "Verify at http://127.0.0.1:8080/verify/SR-7K3M-9QXD-2F4P or scan the QR code",
-            &data.assets.total.current.account.text,
-            &data.assets.total.current.authority.text,
+            "Verify at http://127.0.0.1:8080/verify/SR-KYYF-9TKJ-6Q8Q or scan the QR code",
+            &data.assets.total.current.as_ref().unwrap().account.text,
+            &data.assets.total.current.as_ref().unwrap().authority.text,
             "Bill payment history (continued)",
             "0.1932",
             "1.3712",

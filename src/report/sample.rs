@@ -9,7 +9,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
 use super::data::{
-    Amount, Applicant, AssetFigures, Assets, Authority, BillLine, Bills, CategoryTotal, Dual, Eligibility,
+    Amount, Applicant, AssetFigures, Assets, Authority, BillLine, Bills, CategoryTotal, Coverage, Dual, Eligibility,
     ExchangeRate, Holding, Issuer, REPORT_FORMAT, ReportData, Signing, Spending, SpendingMonth,
 };
 use crate::domain::{Currency, Money, Rate};
@@ -41,12 +41,12 @@ fn dual(minor: i64, currency: Currency, to_cad: Rate) -> Dual {
 /// 6-month minimum and maximum.
 fn figures(b: [i64; 6], currency: Currency, to_cad: Rate) -> AssetFigures {
     AssetFigures {
-        current: dual(b[0], currency, to_cad),
-        average_3m: dual(b[1], currency, to_cad),
-        average_6m: dual(b[2], currency, to_cad),
-        average_12m: dual(b[3], currency, to_cad),
-        minimum_6m: dual(b[4], currency, to_cad),
-        maximum_6m: dual(b[5], currency, to_cad),
+        current: Some(dual(b[0], currency, to_cad)),
+        average_3m: Some(dual(b[1], currency, to_cad)),
+        average_6m: Some(dual(b[2], currency, to_cad)),
+        average_12m: Some(dual(b[3], currency, to_cad)),
+        minimum_6m: Some(dual(b[4], currency, to_cad)),
+        maximum_6m: Some(dual(b[5], currency, to_cad)),
     }
 }
 
@@ -64,9 +64,18 @@ pub fn sample_report() -> ReportData {
         savings[i] + usd_in_cny.map(|m| m.minor()).unwrap_or(0)
     });
 
+    // A fund whose balances stopped at the end of October: not current, so
+    // no current balance and no 3-month average, only what its data covers.
+    let mut fund = figures([0, 0, 12_480_00, 15_230_55, 9_870_00, 20_000_00], Currency::CNY, cny_cad);
+    fund.current = None;
+    fund.average_3m = None;
     let holdings = vec![
         Holding {
             holding: "H-1".into(),
+            institution: Some("Bank of China, Shanghai Branch".into()),
+            balances_from: date(2025, 11, 21),
+            balances_to: date(2026, 11, 20),
+            current: true,
             kind: "savings".into(),
             kind_label: "Savings account".into(),
             currency: "CNY".into(),
@@ -74,19 +83,40 @@ pub fn sample_report() -> ReportData {
         },
         Holding {
             holding: "H-2".into(),
+            institution: Some("HSBC Bank (China) Company Limited".into()),
+            balances_from: date(2025, 11, 21),
+            balances_to: date(2026, 11, 19),
+            current: true,
             kind: "current".into(),
             kind_label: "Current account".into(),
             currency: "USD".into(),
             figures: figures(current_usd, Currency::USD, usd_cad),
         },
+        Holding {
+            holding: "H-3".into(),
+            institution: None,
+            balances_from: date(2026, 3, 2),
+            balances_to: date(2026, 7, 31),
+            current: false,
+            kind: "money_market_fund".into(),
+            kind_label: "Money market fund".into(),
+            currency: "CNY".into(),
+            figures: fund,
+        },
     ];
 
     ReportData {
         format: REPORT_FORMAT,
-        report_number: "SR-7K3M-9QXD-2F4P".into(),
+        report_number: "SR-KYYF-9TKJ-6Q8Q".into(),
         verification_code: "Q7RM-K2XP".into(),
-        verification_url: "http://127.0.0.1:8080/verify/SR-7K3M-9QXD-2F4P?c=Q7RM-K2XP".into(),
-        issuer: Issuer { name: "Example Credit Ltd".into(), url: "https://credit.example.com".into() },
+        verification_url: "http://127.0.0.1:8080/verify/SR-KYYF-9TKJ-6Q8Q?c=Q7RM-K2XP".into(),
+        issuer: Issuer {
+            name: "Example Credit Ltd".into(),
+            url: "https://credit.example.com".into(),
+            legal_name: "Example Credit Information Services Co., Ltd.".into(),
+            address: Some("88 Century Avenue, Pudong New Area, Shanghai 200120, China".into()),
+            contact: "verify@credit.example.com".into(),
+        },
         issued_at: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).single().unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
         as_of: date(2026, 11, 20),
         valid_until: date(2027, 2, 19),
@@ -104,14 +134,19 @@ pub fn sample_report() -> ReportData {
             account: "A1001".into(),
             account_opened_on: date(2014, 3, 1),
         },
+        coverage: Coverage {
+            balances_to: date(2026, 11, 20),
+            transactions_to: Some(date(2026, 11, 19)),
+            max_data_age_days: 7,
+        },
         eligibility: Eligibility {
             threshold_met: true,
             threshold: 750,
             scale: "350-950",
-            scorecard: "standing-scorecard/v1",
+            scorecard: "scorecard-v2",
             score: None,
             statement: "At issuance on 2026-11-21 the applicant's credit score exceeded the eligibility threshold \
-                        of 750 (scale 350 to 950, scorecard standing-scorecard/v1). Only applicants above the \
+                        of 750 (scale 350 to 950, scorecard scorecard-v2). Only applicants above the \
                         threshold receive a report; the score itself is not printed."
                 .into(),
         },
@@ -251,6 +286,6 @@ mod tests {
         assert!((60..=120).contains(&r.bills.list.len()), "{}", r.bills.list.len());
         let b = &r.bills;
         assert_eq!(b.count, b.on_time + b.late + b.missed + b.open);
-        assert_eq!(r.assets.holdings[0].figures.current.authority.text, "CAD 10,046.40");
+        assert_eq!(r.assets.holdings[0].figures.current.as_ref().unwrap().authority.text, "CAD 10,046.40");
     }
 }

@@ -300,7 +300,7 @@ mod tests {
                 x ^= x << 17;
                 ops.push(Op::ShowText {
                     items: vec![TextItem::Text(format!(
-                        "SR-7K3M-9QXD-2F4P  page {page} of 7  2026-{:02}-{:02}  groceries  CNY {},{:03}.{:02}  {} tx",
+                        "SR-KYYF-9TKJ-6Q8Q  page {page} of 7  2026-{:02}-{:02}  groceries  CNY {},{:03}.{:02}  {} tx",
                         line % 12 + 1,
                         x % 28 + 1,
                         x % 97,
@@ -321,7 +321,7 @@ mod tests {
     fn opts() -> SignOptions {
         SignOptions {
             name: "Example Credit Ltd".into(),
-            reason: "Proof of financial standing SR-7K3M-9QXD-2F4P".into(),
+            reason: "Proof of financial standing SR-KYYF-9TKJ-6Q8Q".into(),
             location: Some("Shanghai".into()),
             contact_info: None,
             contents_size: DEFAULT_CONTENTS_SIZE,

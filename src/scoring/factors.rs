@@ -128,8 +128,9 @@ fn floor_div(num: i128, den: i128) -> i64 {
     i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
 }
 
-fn clamp_flow(v: i64) -> i64 {
-    v.clamp(0, MAX_MONTHLY_FLOW)
+fn clamp_flow(v: impl Into<i128>) -> i64 {
+    // Within 0..=MAX_MONTHLY_FLOW, so the narrowing cannot fail.
+    i64::try_from(v.into().clamp(0, i128::from(MAX_MONTHLY_FLOW))).unwrap_or(MAX_MONTHLY_FLOW)
 }
 
 pub(crate) fn facts(inputs: &ScoringInputs) -> Facts {
@@ -159,7 +160,7 @@ pub(crate) fn facts(inputs: &ScoringInputs) -> Facts {
     let mut days: BTreeMap<NaiveDate, i128> = BTreeMap::new();
     for (date, minor) in &inputs.daily_balances {
         if *date >= window_start && *date < as_of {
-            *days.entry(*date).or_insert(0) += i128::from(*minor);
+            *days.entry(*date).or_insert(0) += *minor;
         }
     }
     let average = |values: &mut dyn Iterator<Item = i128>| {

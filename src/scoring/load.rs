@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 
-use super::scorecard::BALANCE_WINDOW_DAYS;
+use super::scorecard::{BALANCE_CARRY_DAYS, BALANCE_WINDOW_DAYS, MAX_MONTHLY_FLOW};
 use super::{BillOutcome, MonthFlow, ScoringInputs};
 use crate::domain::{BalancePoint, Currency, Money};
 use crate::fx::{FxBook, FxError};
@@ -60,8 +60,15 @@ pub async fn load_inputs(
         .chain([SCORING_CURRENCY])
         .collect();
     let fx = FxBook::load(store, as_of, fx_pivot, currencies).await?;
-    let to_scoring = |minor: i64, currency: Currency| -> Result<i64, FxError> {
-        Ok(fx.convert(Money::from_minor(minor, currency), SCORING_CURRENCY)?.minor())
+    // A month's flow is clamped to MAX_MONTHLY_FLOW by the scorecard, so a
+    // sum too large to convert (a few huge records) is simply "the most".
+    let to_scoring = |minor: i128, currency: Currency| -> Result<i128, FxError> {
+        let Ok(minor) = i64::try_from(minor) else { return Ok(i128::from(MAX_MONTHLY_FLOW)) };
+        match fx.convert(Money::from_minor(minor, currency), SCORING_CURRENCY) {
+            Ok(m) => Ok(i128::from(m.minor())),
+            Err(FxError::Overflow(_)) => Ok(i128::from(MAX_MONTHLY_FLOW)),
+            Err(e) => Err(e),
+        }
     };
 
     let mut months: BTreeMap<NaiveDate, MonthFlow> = BTreeMap::new();
@@ -72,8 +79,9 @@ pub async fn load_inputs(
         m.transactions += u32::try_from(f.spending_count + f.income_count).unwrap_or(u32::MAX);
     }
 
-    let daily_balances =
-        daily_totals(&balances, balances_from, day_before, |m| fx.convert(m, SCORING_CURRENCY).map(|c| c.minor()))?;
+    let daily_balances = daily_totals(&balances, balances_from, day_before, BALANCE_CARRY_DAYS, |m| {
+        fx.convert(m, SCORING_CURRENCY).map(|c| c.minor())
+    })?;
 
     let inputs = ScoringInputs {
         as_of,
@@ -93,15 +101,19 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The total of all holdings for every day from `from` (or the first day
-/// with data, if later) to `last`, each holding counted at its latest
-/// balance on or before that day. `balances` must be ordered by holding,
-/// then date (as the store returns them).
+/// with data, if later) to `last` that has data, each holding counted at
+/// its latest balance on or before that day if that balance is at most
+/// `carry_days` old (a holding whose balances stop is not counted at its last
+/// one for ever). Days on which no holding has a balance are left out.
+/// `balances` must be ordered by holding, then date (as the store returns
+/// them). Sums are `i128`: no number of holdings can overflow them.
 pub fn daily_totals<E>(
     balances: &[BalancePoint],
     from: NaiveDate,
     last: NaiveDate,
+    carry_days: u64,
     convert: impl Fn(Money) -> Result<i64, E>,
-) -> Result<Vec<(NaiveDate, i64)>, E> {
+) -> Result<Vec<(NaiveDate, i128)>, E> {
     let Some(first) = balances.iter().map(|b| b.date).min() else {
         return Ok(Vec::new());
     };
@@ -110,22 +122,24 @@ pub fn daily_totals<E>(
         return Ok(Vec::new());
     }
     let days = usize::try_from((last - first).num_days() + 1).unwrap_or(0);
-    let mut totals = vec![0_i64; days];
+    let mut totals: Vec<Option<i128>> = vec![None; days];
     for holding in balances.chunk_by(|a, b| a.holding == b.holding) {
         for (i, point) in holding.iter().enumerate() {
-            let value = convert(point.amount)?;
-            let until = holding.get(i + 1).map_or(last, |next| next.date.pred_opt().unwrap_or(next.date));
+            let value = i128::from(convert(point.amount)?);
+            let next = holding.get(i + 1).map_or(last, |next| next.date.pred_opt().unwrap_or(next.date));
+            let carried = point.date.checked_add_days(Days::new(carry_days)).unwrap_or(NaiveDate::MAX);
+            let until = next.min(carried).min(last);
             if until < first {
                 continue;
             }
             let start = usize::try_from((point.date - first).num_days()).unwrap_or(0);
             let end = usize::try_from((until - first).num_days()).unwrap_or(0).min(days.saturating_sub(1));
             for total in totals.iter_mut().take(end + 1).skip(start) {
-                *total += value;
+                *total = Some(total.unwrap_or(0) + value);
             }
         }
     }
-    Ok(totals.into_iter().enumerate().map(|(i, t)| (first + Days::new(i as u64), t)).collect())
+    Ok(totals.into_iter().enumerate().filter_map(|(i, t)| Some((first + Days::new(i as u64), t?))).collect())
 }
 
 #[cfg(test)]
@@ -140,6 +154,7 @@ mod tests {
             kind: HoldingKind::Savings,
             date: date.parse().unwrap(),
             amount: Money::from_minor(minor, Currency::CNY),
+            institution: None,
         }
     }
 
@@ -148,12 +163,74 @@ mod tests {
         let balances =
             [point("H-1", "2026-01-01", 100), point("H-1", "2026-01-03", 300), point("H-2", "2026-01-02", 10)];
         let day = |s: &str| s.parse::<NaiveDate>().unwrap();
-        let totals = daily_totals(&balances, day("2025-12-01"), day("2026-01-04"), |m| Ok::<_, ()>(m.minor())).unwrap();
-        let got: Vec<i64> = totals.iter().map(|(_, t)| *t).collect();
+        let totals =
+            daily_totals(&balances, day("2025-12-01"), day("2026-01-04"), 7, |m| Ok::<_, ()>(m.minor())).unwrap();
+        let got: Vec<i128> = totals.iter().map(|(_, t)| *t).collect();
         assert_eq!(got, [100, 110, 310, 310]);
         assert_eq!(totals[0].0, day("2026-01-01"));
         // A balance from before the window is carried into it.
-        let totals = daily_totals(&balances, day("2026-01-02"), day("2026-01-04"), |m| Ok::<_, ()>(m.minor())).unwrap();
+        let totals =
+            daily_totals(&balances, day("2026-01-02"), day("2026-01-04"), 7, |m| Ok::<_, ()>(m.minor())).unwrap();
         assert_eq!(totals, [(day("2026-01-02"), 110), (day("2026-01-03"), 310), (day("2026-01-04"), 310)]);
+    }
+
+    #[test]
+    fn a_balance_is_carried_forward_at_most_the_carry_days() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let balances =
+            [point("H-1", "2026-01-01", 100), point("H-1", "2026-01-20", 300), point("H-2", "2026-01-05", 10)];
+        let totals =
+            daily_totals(&balances, day("2026-01-01"), day("2026-01-21"), 3, |m| Ok::<_, ()>(m.minor())).unwrap();
+        let got: Vec<(u32, i128)> = totals.iter().map(|(d, t)| (chrono::Datelike::day(d), *t)).collect();
+        // H-1 counts from the 1st to the 4th, H-2 from the 5th to the 8th;
+        // nothing is known from the 9th to the 19th.
+        assert_eq!(
+            got,
+            [(1, 100), (2, 100), (3, 100), (4, 100), (5, 10), (6, 10), (7, 10), (8, 10), (20, 300), (21, 300)]
+        );
+    }
+
+    proptest::proptest! {
+        /// Over generated holdings with gaps: every day's total is exactly
+        /// the sum, over holdings, of the latest balance at most `carry`
+        /// days old, and days that no holding covers are absent.
+        #[test]
+        fn totals_match_a_day_by_day_recount(
+            holdings in proptest::collection::vec(
+                proptest::collection::btree_map(0u64..120, -1_000_000_000_000i64..1_000_000_000_000, 0..12), 1..4),
+            carry in 0u64..15,
+            from_offset in 0u64..60,
+        ) {
+            let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let mut balances = Vec::new();
+            for (h, points) in holdings.iter().enumerate() {
+                for (offset, minor) in points {
+                    let mut p = point(&format!("H-{h}"), "2026-01-01", *minor);
+                    p.date = start + Days::new(*offset);
+                    balances.push(p);
+                }
+            }
+            let from = start + Days::new(from_offset);
+            let last = start + Days::new(130);
+            let totals = daily_totals(&balances, from, last, carry, |m| Ok::<_, ()>(m.minor())).unwrap();
+            let mut expected = Vec::new();
+            let mut day = from;
+            while day <= last {
+                let mut sum = None;
+                for points in &holdings {
+                    let latest = points.range(..=(day - start).num_days() as u64).next_back();
+                    if let Some((offset, minor)) = latest
+                        && (day - start).num_days() as u64 - offset <= carry
+                    {
+                        sum = Some(sum.unwrap_or(0) + i128::from(*minor));
+                    }
+                }
+                if let Some(sum) = sum {
+                    expected.push((day, sum));
+                }
+                day = day + Days::new(1);
+            }
+            proptest::prop_assert_eq!(totals, expected);
+        }
     }
 }

@@ -44,9 +44,9 @@ pub struct MonthFlow {
     /// The first day of the month.
     pub month: NaiveDate,
     /// Money out, positive (negative values count as zero).
-    pub spending: i64,
+    pub spending: i128,
     /// Money in, positive (negative values count as zero).
-    pub income: i64,
+    pub income: i128,
     pub transactions: u32,
 }
 
@@ -66,7 +66,7 @@ pub struct ScoringInputs {
     /// Total end-of-day balance across holdings, minor units, one entry per day that has data,
     /// for the 365 days ending the day before as_of (ascending by date). May be shorter (thin
     /// file) or empty. Only the last 182 days are scored; entries for the same day are added.
-    pub daily_balances: Vec<(NaiveDate, i64)>,
+    pub daily_balances: Vec<(NaiveDate, i128)>,
     /// Last 12 full calendar months before as_of's month (ascending), months with no data
     /// omitted. Entries for the same month are added; other months are ignored.
     pub months: Vec<MonthFlow>,

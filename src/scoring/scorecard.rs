@@ -1,4 +1,4 @@
-//! `scorecard-v1`: every constant of the score in one place.
+//! `scorecard-v2`: every constant of the score in one place.
 //!
 //! The score is `BASE_SCORE` plus the points of thirteen factors. Each factor
 //! turns the inputs into one integer *measure* (a count, days, months, an
@@ -7,12 +7,17 @@
 //! bills, too few days of balance data, …) a named *special* band applies
 //! instead. `docs/scoring.md` prints these tables; a test keeps the two equal.
 //!
+//! A factor without data (no bills, a thin balance file, no spending) scores
+//! zero points: what we do not know never counts toward the gate. That is
+//! the change from `scorecard-v1`, whose special bands gave such factors a
+//! few points, so that an account with future or missing data could pass.
+//!
 //! Changing any number here changes scores: bump [`SCORECARD_VERSION`].
 
 use serde::Serialize;
 
 /// Recorded in every decision so a score can be recomputed with the right tables.
-pub const SCORECARD_VERSION: &str = "scorecard-v1";
+pub const SCORECARD_VERSION: &str = "scorecard-v2";
 /// The lowest score; an account with zero points.
 pub const BASE_SCORE: u16 = 350;
 /// The highest score; `BASE_SCORE` plus the sum of every factor's maximum.
@@ -28,6 +33,10 @@ pub const BILL_WINDOW_MONTHS: u32 = 24;
 pub const BILL_GRACE_DAYS: i64 = 30;
 /// The balance window: the 182 days (26 weeks) ending the day before `as_of`.
 pub const BALANCE_WINDOW_DAYS: u64 = 182;
+/// A holding's balance counts on the days after it for at most this many
+/// days; with no newer balance by then the holding has no balance (it is not
+/// carried forward for ever, as if a closed account still held its money).
+pub const BALANCE_CARRY_DAYS: u64 = 7;
 /// The recent part of the balance window, for the trend: 91 days (13 weeks).
 pub const RECENT_WINDOW_DAYS: u64 = 91;
 /// Fewer days with balance data in the balance window is a thin file.
@@ -248,7 +257,7 @@ pub static BILL_ON_TIME_RATE: FactorSpec = FactorSpec {
         band(970, 999, 100, "97.0% to 99.9%"),
         band(1000, MAX, 110, "100%"),
     ],
-    specials: &[special(Special::NoHistory, 35, "no bills counted (no history)")],
+    specials: &[special(Special::NoHistory, 0, "no bills counted (no history)")],
 };
 
 pub static BILLS_MISSED: FactorSpec = FactorSpec {
@@ -259,7 +268,7 @@ pub static BILLS_MISSED: FactorSpec = FactorSpec {
     unit: Unit::Count,
     higher_is_better: false,
     bands: &[band(MIN, 0, 50, "none"), band(1, 1, 25, "1"), band(2, 2, 10, "2"), band(3, MAX, 0, "3 or more")],
-    specials: &[special(Special::NoHistory, 15, "no bills counted (no history)")],
+    specials: &[special(Special::NoHistory, 0, "no bills counted (no history)")],
 };
 
 pub static BILL_LAST_LATE: FactorSpec = FactorSpec {
@@ -277,7 +286,7 @@ pub static BILL_LAST_LATE: FactorSpec = FactorSpec {
     ],
     specials: &[
         special(Special::NoneLate, 40, "none in the last 24 months"),
-        special(Special::NoHistory, 10, "no bills counted (no history)"),
+        special(Special::NoHistory, 0, "no bills counted (no history)"),
     ],
 };
 
@@ -315,7 +324,7 @@ pub static BALANCE_AVERAGE: FactorSpec = FactorSpec {
         band(100_000, 299_999, 65, "100,000 to 299,999"),
         band(300_000, MAX, 80, "300,000 or more"),
     ],
-    specials: &[special(Special::ThinFile, 10, "fewer than 90 days of balance data")],
+    specials: &[special(Special::ThinFile, 0, "fewer than 90 days of balance data")],
 };
 
 pub static BALANCE_MINIMUM: FactorSpec = FactorSpec {
@@ -333,7 +342,7 @@ pub static BALANCE_MINIMUM: FactorSpec = FactorSpec {
         band(50_000, 149_999, 28, "50,000 to 149,999"),
         band(150_000, MAX, 35, "150,000 or more"),
     ],
-    specials: &[special(Special::ThinFile, 5, "fewer than 90 days of balance data")],
+    specials: &[special(Special::ThinFile, 0, "fewer than 90 days of balance data")],
 };
 
 pub static BALANCE_TREND: FactorSpec = FactorSpec {
@@ -353,7 +362,7 @@ pub static BALANCE_TREND: FactorSpec = FactorSpec {
         band(200_000, 299_999, 29, "200,000 to 299,999"),
         band(300_000, MAX, 35, "300,000 or more"),
     ],
-    specials: &[special(Special::ThinFile, 5, "fewer than 90 days of balance data, or 45 in the last 91")],
+    specials: &[special(Special::ThinFile, 0, "fewer than 90 days of balance data, or 45 in the last 91")],
 };
 
 // --- Spending: 100 points -------------------------------------------------
@@ -374,7 +383,7 @@ pub static SPENDING_TO_INCOME: FactorSpec = FactorSpec {
         band(1201, MAX, 0, "above 120.0%"),
     ],
     specials: &[
-        special(Special::NoData, 8, "no spending and no income recorded"),
+        special(Special::NoData, 0, "no spending and no income recorded"),
         special(Special::NoIncome, 0, "spending but no income recorded"),
     ],
 };
@@ -394,8 +403,8 @@ pub static SPENDING_TO_ASSETS: FactorSpec = FactorSpec {
         band(1001, MAX, 0, "above 100.0%"),
     ],
     specials: &[
-        special(Special::ThinFile, 4, "fewer than 90 days of balance data"),
-        special(Special::NoData, 4, "no monthly spending data"),
+        special(Special::ThinFile, 0, "fewer than 90 days of balance data"),
+        special(Special::NoData, 0, "no monthly spending data"),
         special(Special::NoSavings, 0, "average balance zero or below"),
     ],
 };
@@ -414,7 +423,7 @@ pub static SPENDING_VOLATILITY: FactorSpec = FactorSpec {
         band(501, 800, 5, "50.1% to 80.0%"),
         band(801, MAX, 0, "above 80.0%"),
     ],
-    specials: &[special(Special::NoData, 4, "fewer than 3 months of data, or no spending")],
+    specials: &[special(Special::NoData, 0, "fewer than 3 months of data, or no spending")],
 };
 
 // --- Length of history: 60 points ----------------------------------------

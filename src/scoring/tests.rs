@@ -33,8 +33,8 @@ fn monthly_bills(as_of: NaiveDate, n: u32, day: u32, late: &[(&str, i64)]) -> Ve
 }
 
 /// One balance a day for the `n` days before as_of, from `f(days_before_as_of)`.
-fn balances(as_of: NaiveDate, n: u64, f: impl Fn(u64) -> i64) -> Vec<(NaiveDate, i64)> {
-    (1..=n).rev().map(|k| (as_of - Days::new(k), f(k))).collect()
+fn balances(as_of: NaiveDate, n: u64, f: impl Fn(u64) -> i64) -> Vec<(NaiveDate, i128)> {
+    (1..=n).rev().map(|k| (as_of - Days::new(k), i128::from(f(k)))).collect()
 }
 
 /// The 12 full months before as_of's month with the given spending, oldest first.
@@ -46,8 +46,8 @@ fn months(as_of: NaiveDate, spending: &[i64], income: i64) -> Vec<MonthFlow> {
         .enumerate()
         .map(|(i, s)| MonthFlow {
             month: first - Months::new(n - i as u32),
-            spending: s * YUAN,
-            income: income * YUAN,
+            spending: i128::from(s * YUAN),
+            income: i128::from(income * YUAN),
             transactions: 40,
         })
         .collect()
@@ -136,7 +136,15 @@ fn factor(s: &Scored, key: Factor) -> &FactorResult {
 fn maximum_points_fill_the_scale_exactly() {
     let total: u16 = Factor::ALL.iter().map(|f| f.spec().max_points()).sum();
     assert_eq!(BASE_SCORE + total, MAX_SCORE);
-    assert_eq!(SCORECARD_VERSION, "scorecard-v1");
+    assert_eq!(SCORECARD_VERSION, "scorecard-v2");
+    // A factor without data can never add points toward the gate: every
+    // special band but "none late" (a finding from counted bills) is zero.
+    for f in Factor::ALL {
+        for special in f.spec().specials {
+            let expected = if special.when == Special::NoneLate { special.points } else { 0 };
+            assert_eq!(special.points, expected, "{} {:?}", f.key(), special.when);
+        }
+    }
 }
 
 #[test]
@@ -213,7 +221,7 @@ fn volatility_is_the_coefficient_of_variation_rounded_down() {
 const MAX_MONTHLY_FLOW_FOR_TEST: i64 = scorecard::MAX_MONTHLY_FLOW;
 
 #[test]
-fn a_thin_file_scores_low_but_not_zero() {
+fn a_thin_file_scores_nothing_for_what_is_unknown() {
     let as_of = d("2026-11-21");
     let s = score(&ScoringInputs {
         as_of,
@@ -228,22 +236,22 @@ fn a_thin_file_scores_low_but_not_zero() {
     assert_eq!(
         points(&s),
         vec![
-            ("bill_on_time_rate", 35),
-            ("bills_missed", 15),
-            ("bill_last_late", 10),
+            ("bill_on_time_rate", 0),
+            ("bills_missed", 0),
+            ("bill_last_late", 0),
             ("bill_count", 0),
-            ("balance_average", 10),
-            ("balance_minimum", 5),
-            ("balance_trend", 5),
-            ("spending_to_income", 8),
-            ("spending_to_assets", 4),
-            ("spending_volatility", 4),
+            ("balance_average", 0),
+            ("balance_minimum", 0),
+            ("balance_trend", 0),
+            ("spending_to_income", 0),
+            ("spending_to_assets", 0),
+            ("spending_volatility", 0),
             ("account_age", 0),
             ("phone_tenure", 0),
             ("address_tenure", 0),
         ]
     );
-    assert_eq!(s.score, 446);
+    assert_eq!(s.score, 350);
     assert!(factor(&s, Factor::BillOnTimeRate).measure.is_none());
 }
 
@@ -394,7 +402,7 @@ fn decision_json_has_the_contracted_shape() {
     assert_eq!(v["score"], 734);
     assert_eq!(v["eligible"], false);
     assert_eq!(v["threshold"], 750);
-    assert_eq!(v["scorecard"], "scorecard-v1");
+    assert_eq!(v["scorecard"], "scorecard-v2");
     assert_eq!(v["as_of"], "2026-11-21");
     assert_eq!(v["currency"], "CNY");
     let f0 = &v["factors"][0];
@@ -475,7 +483,7 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
                     .filter_map(|k| {
                         let (present, v) = days[(k - 1) as usize];
                         let tilted = if (k <= 91) == recent_larger { v * tilt } else { v };
-                        present.then(|| (as_of - Days::new(k), tilted * 10_i64.pow(scale) / 100))
+                        present.then(|| (as_of - Days::new(k), i128::from(tilted * 10_i64.pow(scale) / 100)))
                     })
                     .collect();
                 let first = as_of.with_day(1).unwrap();
@@ -486,8 +494,8 @@ fn arb_inputs() -> impl Strategy<Value = ScoringInputs> {
                     .filter_map(|(i, f)| {
                         f.map(|(spending, income)| MonthFlow {
                             month: first - Months::new(n - i as u32),
-                            spending: spending * 10_i64.pow(flow_scale) / 100,
-                            income: income * 10_i64.pow(flow_scale) / 100,
+                            spending: i128::from(spending * 10_i64.pow(flow_scale) / 100),
+                            income: i128::from(income * 10_i64.pow(flow_scale) / 100),
                             transactions: 10,
                         })
                     })
@@ -582,7 +590,7 @@ proptest! {
         let (lo, hi) = (span.0.min(span.1) * n / 1_000, span.0.max(span.1) * n / 1_000);
         for (i, (day, delta)) in richer.daily_balances.iter_mut().zip(deltas).enumerate() {
             if (lo..=hi).contains(&i) {
-                day.1 += delta.unwrap_or(0) * 10_i64.pow(scale) / 100;
+                day.1 += i128::from(delta.unwrap_or(0) * 10_i64.pow(scale) / 100);
             }
         }
         prop_assert!(score(&richer).score >= before);
@@ -617,15 +625,15 @@ proptest! {
             bills: vec![BillOutcome { due_on: NaiveDate::MIN, paid_on: Some(NaiveDate::MAX) }],
             daily_balances: balances
                 .into_iter()
-                .filter_map(|(k, v)| as_of.checked_sub_days(Days::new(k)).map(|d| (d, v)))
+                .filter_map(|(k, v)| as_of.checked_sub_days(Days::new(k)).map(|d| (d, i128::from(v))))
                 .collect(),
             months: flows
                 .into_iter()
                 .filter_map(|(m, s, i)| {
                     as_of.with_day(1)?.checked_sub_months(Months::new(m)).map(|month| MonthFlow {
                         month,
-                        spending: s,
-                        income: i,
+                        spending: i128::from(s),
+                        income: i128::from(i),
                         transactions: 0,
                     })
                 })

@@ -68,11 +68,12 @@ pub struct MonthlyFlow {
     /// The first day of the month.
     pub month: NaiveDate,
     pub currency: Currency,
-    /// Sum of money out, as a positive number of minor units.
-    pub spending: i64,
+    /// Sum of money out, as a positive number of minor units (`i128`: a sum
+    /// of many records may exceed what one record can hold).
+    pub spending: i128,
     pub spending_count: i64,
     /// Sum of money in, minor units.
-    pub income: i64,
+    pub income: i128,
     pub income_count: i64,
 }
 
@@ -83,7 +84,7 @@ pub struct CategorySpending {
     pub category: String,
     pub currency: Currency,
     /// Money out, positive minor units.
-    pub spending: i64,
+    pub spending: i128,
 }
 
 /// Transaction categories that move money between holdings or from outside
@@ -171,6 +172,8 @@ pub(crate) trait Backend {
     async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
     /// A holding's latest balance before `date`.
     async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>>;
+    /// The posting time of the account's latest transaction before `before`.
+    async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
     /// Bills with `from <= due_on <= to`, by due date.
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>>;
     /// The latest rate from `base` to `quote` published on or before `date`.
@@ -332,6 +335,11 @@ impl Store {
             out.extend_from_slice(holding);
         }
         Ok(out)
+    }
+
+    /// See [`Backend::last_posted_before`].
+    pub async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        dispatch!(self, b => b.last_posted_before(account, before).await)
     }
 
     pub async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {

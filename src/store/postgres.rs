@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction as DbTx};
 
+use super::rows::StoreRow;
 use super::{
     AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, NewReport, ReportRow, Result,
     TableCounts,
@@ -112,9 +113,11 @@ impl Backend for PgStore {
     async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
         let rows = sqlx::query(
             "SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, currency, \
-                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor ELSE 0 END), 0)::int8 AS spending, \
+                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN (-amount_minor) >> 32 ELSE 0 END), 0)::int8 AS spending_hi, \
+                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN (-amount_minor) & 4294967295 ELSE 0 END), 0)::int8 AS spending_lo, \
                  COUNT(CASE WHEN amount_minor < 0 THEN 1 END) AS spending_count, \
-                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor ELSE 0 END), 0)::int8 AS income, \
+                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor >> 32 ELSE 0 END), 0)::int8 AS income_hi, \
+                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor & 4294967295 ELSE 0 END), 0)::int8 AS income_lo, \
                  COUNT(CASE WHEN amount_minor > 0 THEN 1 END) AS income_count \
              FROM transactions WHERE account_id = $1 AND category NOT IN ('transfer_in', 'transfer_out') \
                AND posted_at >= $2 AND posted_at < $3 \
@@ -135,10 +138,11 @@ impl Backend for PgStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<CategorySpending>> {
         let rows = sqlx::query(
-            "SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, category, currency, SUM(-amount_minor)::int8 AS spending \
+            "SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, category, currency, \
+                 SUM((-amount_minor) >> 32)::int8 AS spending_hi, SUM((-amount_minor) & 4294967295)::int8 AS spending_lo \
              FROM transactions WHERE account_id = $1 AND amount_minor < 0 \
                AND category NOT IN ('transfer_in', 'transfer_out') AND posted_at >= $2 AND posted_at < $3 \
-             GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2",
+             GROUP BY 1, 2, 3 ORDER BY 1, 2",
         )
         .bind(account)
         .bind(from)
@@ -150,7 +154,7 @@ impl Backend for PgStore {
 
     async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
-            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+            "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
              WHERE account_id = $1 AND date >= $2 AND date <= $3 ORDER BY holding, date",
         )
         .bind(account)
@@ -163,7 +167,7 @@ impl Backend for PgStore {
 
     async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
         let row = sqlx::query(
-            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+            "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
              WHERE account_id = $1 AND holding = $2 AND date < $3 ORDER BY date DESC LIMIT 1",
         )
         .bind(account)
@@ -172,6 +176,16 @@ impl Backend for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::balance).transpose()
+    }
+
+    async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let row =
+            sqlx::query("SELECT MAX(posted_at) AS last FROM transactions WHERE account_id = $1 AND posted_at < $2")
+                .bind(account)
+                .bind(before)
+                .fetch_one(&self.pool)
+                .await?;
+        row.optional_timestamp("last")
     }
 
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
@@ -367,12 +381,13 @@ impl ImportWriter for PgImport {
 
     async fn upsert_balances(&mut self, rows: &[BalancePoint]) -> Result<u64> {
         let result = sqlx::query(
-            "INSERT INTO balances (account_id, holding, kind, date, amount_minor, currency) \
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::date[], $5::int8[], $6::text[]) \
+            "INSERT INTO balances (account_id, holding, kind, date, amount_minor, currency, institution) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::date[], $5::int8[], $6::text[], $7::text[]) \
              ON CONFLICT (account_id, holding, date) DO UPDATE SET kind = excluded.kind, \
-                 amount_minor = excluded.amount_minor, currency = excluded.currency \
-             WHERE (balances.kind, balances.amount_minor, balances.currency) \
-               IS DISTINCT FROM (excluded.kind, excluded.amount_minor, excluded.currency)",
+                 amount_minor = excluded.amount_minor, currency = excluded.currency, \
+                 institution = excluded.institution \
+             WHERE (balances.kind, balances.amount_minor, balances.currency, balances.institution) \
+               IS DISTINCT FROM (excluded.kind, excluded.amount_minor, excluded.currency, excluded.institution)",
         )
         .bind(rows.iter().map(|b| b.account.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|b| b.holding.as_str()).collect::<Vec<_>>())
@@ -380,6 +395,7 @@ impl ImportWriter for PgImport {
         .bind(rows.iter().map(|b| b.date).collect::<Vec<_>>())
         .bind(rows.iter().map(|b| b.amount.minor()).collect::<Vec<_>>())
         .bind(rows.iter().map(|b| b.amount.currency().code()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.institution.as_deref()).collect::<Vec<_>>())
         .execute(&mut *self.tx)
         .await?;
         Ok(result.rows_affected())

@@ -110,9 +110,9 @@ pub(crate) fn monthly_flow(r: &impl StoreRow) -> Result<MonthlyFlow> {
     Ok(MonthlyFlow {
         month: decode::month(&r.text("month")?)?,
         currency: decode::currency(&r.text("currency")?)?,
-        spending: r.int("spending")?,
+        spending: split_sum(r, "spending")?,
         spending_count: r.int("spending_count")?,
-        income: r.int("income")?,
+        income: split_sum(r, "income")?,
         income_count: r.int("income_count")?,
     })
 }
@@ -122,8 +122,20 @@ pub(crate) fn category_spending(r: &impl StoreRow) -> Result<CategorySpending> {
         month: decode::month(&r.text("month")?)?,
         category: r.text("category")?,
         currency: decode::currency(&r.text("currency")?)?,
-        spending: r.int("spending")?,
+        spending: split_sum(r, "spending")?,
     })
+}
+
+/// A sum the database returns in two halves, `{name}_hi` (the sum of each
+/// value's upper bits, `v >> 32`) and `{name}_lo` (the sum of its lower 32
+/// bits), so that neither SQLite's 64-bit `SUM` nor a cast of PostgreSQL's
+/// `numeric` sum can overflow however many large amounts are added; the
+/// total is put together here in `i128`. Each half fits easily: a record's
+/// amount is bounded at import, so `v >> 32` is below 2^24.
+fn split_sum(r: &impl StoreRow, name: &str) -> Result<i128> {
+    let hi = r.int(&format!("{name}_hi"))?;
+    let lo = r.int(&format!("{name}_lo"))?;
+    Ok((i128::from(hi) << 32) + i128::from(lo))
 }
 
 pub(crate) fn balance(r: &impl StoreRow) -> Result<BalancePoint> {
@@ -133,6 +145,7 @@ pub(crate) fn balance(r: &impl StoreRow) -> Result<BalancePoint> {
         kind: decode::kind(&r.text("kind")?)?,
         date: r.date("date")?,
         amount: decode::money(r.int("amount_minor")?, &r.text("currency")?)?,
+        institution: r.optional_text("institution")?,
     })
 }
 

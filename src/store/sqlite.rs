@@ -20,6 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, ConnectOptions, Sqlite, SqlitePool, Transaction as DbTx};
 
+use super::rows::StoreRow;
 use super::{
     AccountRow, Backend, CategorySpending, ImportTx, ImportWriter, MonthlyFlow, NewReport, ReportRow, Result,
     StoreError, TableCounts,
@@ -183,9 +184,11 @@ impl Backend for SqliteStore {
     async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
         let rows = sqlx::query(
             "SELECT substr(posted_at, 1, 7) AS month, currency, \
-                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN -amount_minor ELSE 0 END), 0) AS spending, \
+                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN (-amount_minor) >> 32 ELSE 0 END), 0) AS spending_hi, \
+                 COALESCE(SUM(CASE WHEN amount_minor < 0 THEN (-amount_minor) & 4294967295 ELSE 0 END), 0) AS spending_lo, \
                  COUNT(CASE WHEN amount_minor < 0 THEN 1 END) AS spending_count, \
-                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor ELSE 0 END), 0) AS income, \
+                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor >> 32 ELSE 0 END), 0) AS income_hi, \
+                 COALESCE(SUM(CASE WHEN amount_minor > 0 THEN amount_minor & 4294967295 ELSE 0 END), 0) AS income_lo, \
                  COUNT(CASE WHEN amount_minor > 0 THEN 1 END) AS income_count \
              FROM transactions WHERE account_id = ? AND category NOT IN ('transfer_in', 'transfer_out') \
                AND posted_at >= ? AND posted_at < ? \
@@ -206,10 +209,11 @@ impl Backend for SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<CategorySpending>> {
         let rows = sqlx::query(
-            "SELECT substr(posted_at, 1, 7) AS month, category, currency, SUM(-amount_minor) AS spending \
+            "SELECT substr(posted_at, 1, 7) AS month, category, currency, \
+                 SUM((-amount_minor) >> 32) AS spending_hi, SUM((-amount_minor) & 4294967295) AS spending_lo \
              FROM transactions WHERE account_id = ? AND amount_minor < 0 \
                AND category NOT IN ('transfer_in', 'transfer_out') AND posted_at >= ? AND posted_at < ? \
-             GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2",
+             GROUP BY 1, 2, 3 ORDER BY 1, 2",
         )
         .bind(account)
         .bind(timestamp(from))
@@ -221,7 +225,7 @@ impl Backend for SqliteStore {
 
     async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
-            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+            "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
              WHERE account_id = ? AND date >= ? AND date <= ? ORDER BY holding, date",
         )
         .bind(account)
@@ -234,7 +238,7 @@ impl Backend for SqliteStore {
 
     async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
         let row = sqlx::query(
-            "SELECT account_id, holding, kind, date, amount_minor, currency FROM balances \
+            "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
              WHERE account_id = ? AND holding = ? AND date < ? ORDER BY date DESC LIMIT 1",
         )
         .bind(account)
@@ -243,6 +247,15 @@ impl Backend for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::balance).transpose()
+    }
+
+    async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let row = sqlx::query("SELECT MAX(posted_at) AS last FROM transactions WHERE account_id = ? AND posted_at < ?")
+            .bind(account)
+            .bind(timestamp(before))
+            .fetch_one(&self.pool)
+            .await?;
+        row.optional_timestamp("last")
     }
 
     async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
@@ -482,7 +495,7 @@ impl ImportWriter for SqliteImport {
         upsert_chunks(
             &mut self.0,
             "balances",
-            &["account_id", "holding", "kind", "date", "amount_minor", "currency"],
+            &["account_id", "holding", "kind", "date", "amount_minor", "currency", "institution"],
             &["account_id", "holding", "date"],
             rows,
             |q, b| {
@@ -492,6 +505,7 @@ impl ImportWriter for SqliteImport {
                     .bind(b.date)
                     .bind(b.amount.minor())
                     .bind(b.amount.currency().code())
+                    .bind(b.institution.as_deref())
             },
         )
         .await

@@ -187,7 +187,7 @@ pub fn write_file(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
 
 pub async fn import(state: &AppState, files: &[PathBuf]) -> Result<ImportReport, ImportError> {
     // Small batches so tests cross batch boundaries.
-    let options = ImportOptions { batch_size: 3, progress: Progress::Quiet };
+    let options = ImportOptions { batch_size: 3, progress: Progress::Quiet, shift_days: 0 };
     import_files(&state.store, &state.cipher, state.clock.as_ref(), files, &options).await
 }
 

@@ -6,6 +6,7 @@
 
 mod cli;
 mod cli_output;
+mod figures;
 mod helpers;
 mod http;
 mod import;

@@ -19,7 +19,13 @@ fn as_of() -> NaiveDate {
 pub fn context() -> IssueContext {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
     IssueContext {
-        issuer: Issuer { name: "standing".into(), url: "http://127.0.0.1:8080".into() },
+        issuer: Issuer {
+            name: "standing".into(),
+            url: "http://127.0.0.1:8080".into(),
+            legal_name: "Standing Test Issuer Ltd.".into(),
+            address: None,
+            contact: "http://127.0.0.1:8080".into(),
+        },
         authority: Authority {
             code: "IRCC".into(),
             name: "Immigration, Refugees and Citizenship Canada".into(),
@@ -29,6 +35,7 @@ pub fn context() -> IssueContext {
         threshold: 750,
         show_score: false,
         validity_days: 90,
+        max_data_age_days: 7,
         report_number: ReportNumber::generate(&mut rng),
         verification_code: VerificationCode::generate(&mut rng),
         issued_at: Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
@@ -93,11 +100,13 @@ async fn report_figures_are_what_the_data_implies() {
     for h in &data.assets.holdings {
         let series = &by_holding[&h.holding];
         let (_, last, currency) = series.iter().filter(|(d, _, _)| *d <= as_of()).max_by_key(|(d, _, _)| *d).unwrap();
-        assert_eq!(h.figures.current.account.minor, *last, "current balance of {}", h.holding);
+        assert_eq!(h.figures.current.as_ref().unwrap().account.minor, *last, "current balance of {}", h.holding);
+        assert!(h.current && h.balances_to == NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(), "{h:?}");
+        assert!(h.institution.is_some(), "the demo data names every holding's institution");
         assert_eq!(&h.currency, currency);
         let min6 =
             series.iter().filter(|(d, _, _)| *d >= six_months_from && *d <= as_of()).map(|(_, v, _)| *v).min().unwrap();
-        assert_eq!(h.figures.minimum_6m.account.minor, min6, "6-month minimum of {}", h.holding);
+        assert_eq!(h.figures.minimum_6m.as_ref().unwrap().account.minor, min6, "6-month minimum of {}", h.holding);
     }
     assert!(data.assets.holdings.iter().any(|h| h.currency == "USD"), "the USD holding is reported");
     assert_eq!(data.assets.currency, "CNY");
@@ -109,7 +118,10 @@ async fn report_figures_are_what_the_data_implies() {
     let cross = data.exchange_rates.iter().find(|r| r.base == "USD" && r.quote == "CNY").unwrap();
     assert!(cross.source.starts_with("cross rate of"), "{cross:?}");
     assert!(cny_cad.date <= as_of());
-    assert_eq!(data.assets.total.current.authority.currency, "CAD");
+    assert_eq!(data.assets.total.current.as_ref().unwrap().authority.currency, "CAD");
+    // The coverage: balances and transactions up to the day before the as-of date.
+    assert_eq!(data.coverage.balances_to, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    assert_eq!(data.coverage.transactions_to, Some(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()));
 
     // Spending: October 2026, summed from the raw transactions.
     let october: i64 = fixture_records("transaction", account)

@@ -135,7 +135,7 @@ async fn score_command_prints_the_decision_as_json_and_rejects_unknown_accounts(
     assert_eq!(v["score"].as_u64(), Some(560), "{v}");
     assert_eq!(v["eligible"], false);
     assert_eq!(v["threshold"], 750);
-    assert_eq!(v["scorecard"], "scorecard-v1");
+    assert_eq!(v["scorecard"], "scorecard-v2");
     assert_eq!(v["as_of"], "2026-11-21");
     let factors = v["factors"].as_array().unwrap();
     assert_eq!(factors.len(), 13);

@@ -48,13 +48,16 @@ async fn the_verify_and_keys_commands() {
     let out = standing(&db).args(["report", "A1012", "--as-of", "2026-11-21", "--out"]).arg(&pdf).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    // An untouched report, offline: the signature holds, the status was not
-    // asked (exit 3), and the text says so and where to ask.
+    // An untouched report, offline: the signature holds (exit 0), the status
+    // was not asked, and the text says so and where to ask; a script that
+    // needs the status asks for it and gets exit 3.
     let (code, stdout, stderr) = run(&db, &["verify".as_ref(), pdf.as_os_str()]);
-    assert_eq!(code, Some(3), "{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.starts_with("SIGNATURE VALID; STATUS NOT CHECKED: "), "{stdout}");
-    let (code, v) = verify_json(&db, &pdf);
+    let (code, _, _) = run(&db, &["verify".as_ref(), pdf.as_os_str(), "--require-status".as_ref()]);
     assert_eq!(code, Some(3));
+    let (code, v) = verify_json(&db, &pdf);
+    assert_eq!(code, Some(0));
     assert_eq!(v["valid"], true);
     assert_eq!(v["registry"]["checked"], false);
     assert!(v["report_number"].as_str().unwrap().starts_with("SR-"));
@@ -111,13 +114,13 @@ async fn the_verify_and_keys_commands() {
 
     // The old report still verifies; a new one uses the new key.
     let (code, v) = verify_json(&db, &pdf);
-    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["valid"], true, "{v}");
     let newer = dir.path().join("newer.pdf");
     let out = standing(&db).args(["report", "A1012", "--as-of", "2026-11-21", "--out"]).arg(&newer).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (code, v) = verify_json(&db, &newer);
-    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["valid"], true, "{v}");
     assert_ne!(v["key_id"].as_str().unwrap(), old_kid);
 
@@ -127,7 +130,7 @@ async fn the_verify_and_keys_commands() {
     std::fs::write(&jwks_file, &jwks).unwrap();
     let (code, stdout, stderr) =
         run(&db, &["verify".as_ref(), pdf.as_os_str(), "--jwks".as_ref(), jwks_file.as_os_str()]);
-    assert_eq!(code, Some(3), "{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains(&format!("from the JWKS file {}", jwks_file.display())), "{stdout}");
     let (code, _, stderr) = run(&db, &["verify".as_ref(), pdf.as_os_str(), "--jwks".as_ref(), text.as_os_str()]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -244,14 +247,14 @@ async fn offline_verify_of_a_revoked_report_says_the_registry_was_not_asked() {
     // as "valid", and must say where the status can be had.
     let (code, stdout, stderr) = run(&db, &["verify".as_ref(), pdf.as_os_str()]);
 
-    assert_eq!(code, Some(3), "{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(!stdout.starts_with("VALID"), "{stdout}");
     assert!(stdout.starts_with("SIGNATURE VALID; STATUS NOT CHECKED:"), "{stdout}");
     assert!(stdout.contains("the registry was not asked"), "{stdout}");
     assert!(stdout.contains(&format!("check online at http://127.0.0.1:8080/verify/{number}?c=")), "{stdout}");
     assert!(stdout.contains("--jwks http://127.0.0.1:8080/.well-known/jwks.json"), "{stdout}");
     let (code, v) = verify_json(&db, &pdf);
-    assert_eq!(code, Some(3));
+    assert_eq!(code, Some(0));
     assert_eq!(v["registry"]["checked"], false, "{v:#}");
     assert!(v["registry"]["verify_online"].as_str().unwrap().contains(&number), "{v:#}");
     assert_eq!(v["registry"]["jwks_url"], "http://127.0.0.1:8080/.well-known/jwks.json");
@@ -269,7 +272,7 @@ async fn verify_finds_the_keys_in_the_configured_data_directory_and_says_where_i
     // From another working directory (no ./var there): STANDING_DATA_DIR.
     let out = standing(&db).current_dir(elsewhere.path()).arg("verify").arg(&pdf).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("keys     from the key directory {}", keys.display())), "{stdout}");
     let out = standing(&db).current_dir(elsewhere.path()).arg("verify").arg(&pdf).arg("--json").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -287,7 +290,7 @@ async fn verify_finds_the_keys_in_the_configured_data_directory_and_says_where_i
         .arg(&pdf)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
     // A data directory without keys: the error names where it looked.
     let empty = std::path::absolute(elsewhere.path().join("empty")).unwrap();
@@ -481,7 +484,7 @@ async fn an_ed25519_key_rotated_in_under_the_ecdsa_root_verifies() {
     issue_cli(&db, "A1012", &pdf, &[("STANDING_REPORT_SIGNATURE_ALGORITHM", "ed25519")]);
 
     let (code, v) = verify_json(&db, &pdf);
-    assert_eq!(code, Some(3), "{v:#}");
+    assert_eq!(code, Some(0), "{v:#}");
     assert_eq!(v["valid"], true, "{v:#}");
     assert_eq!(v["key_id"], kid.as_str(), "signed with the rotated-in key");
     let ring = KeyRing::load(&db.dir.join("var/keys")).unwrap();
@@ -493,5 +496,5 @@ async fn an_ed25519_key_rotated_in_under_the_ecdsa_root_verifies() {
         assert!(out.text.contains("The signer's certificate is trusted."), "{}", out.text);
     }
     let (code, v) = verify_json(&db, &before);
-    assert_eq!((code, v["valid"].clone()), (Some(3), serde_json::json!(true)), "{v:#}");
+    assert_eq!((code, v["valid"].clone()), (Some(0), serde_json::json!(true)), "{v:#}");
 }

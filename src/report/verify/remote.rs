@@ -185,11 +185,11 @@ mod tests {
     #[test]
     fn status_answers() {
         let sha = "ab".repeat(32);
-        let revoked = json!({"report_number": "SR-7K3M-9QXD-2F4P", "status": "revoked",
+        let revoked = json!({"report_number": "SR-KYYF-9TKJ-6Q8Q", "status": "revoked",
             "revoked": {"at": "2026-12-01T10:00:00Z", "reason": "issued in error"},
             "issued_at": "2026-11-21T09:00:00Z", "valid_until": "2027-02-19", "pdf_sha256": sha, "key_facts": {}});
         let facts = parse_status(&revoked).unwrap();
-        assert_eq!(facts.report_number, "SR-7K3M-9QXD-2F4P");
+        assert_eq!(facts.report_number, "SR-KYYF-9TKJ-6Q8Q");
         assert_eq!(facts.pdf_sha256, [0xab; 32]);
         assert!(matches!(facts.status, IssuedStatus::Revoked { ref reason, .. } if reason == "issued in error"));
         let superseded = json!({"report_number": "SR-A", "status": "superseded",
