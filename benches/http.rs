@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
-use standing::app::{Application, demo_dir, load_demo_if_empty};
+use standing::app::Application;
+use standing::demo::demo_dir;
 use standing::report::issue::{issue_report, load_signer};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -32,7 +33,7 @@ fn run(label: &str, url: String) {
         settings.listen = "127.0.0.1:0".parse().unwrap();
         state.settings = Arc::new(settings);
         state.limits = Arc::new(standing::web::rate_limit::VerifyLimits::new(&state.settings.verify));
-        load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+        state.load_demo_if_empty(&demo_dir()).await.unwrap();
         let now = state.clock.now();
         let signer = load_signer(&state.settings, &state.cipher, now).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);

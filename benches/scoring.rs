@@ -10,7 +10,7 @@ mod common;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 use standing::domain::Currency;
 use standing::scoring;
 
@@ -29,7 +29,7 @@ fn main() {
 async fn run(backend: &str, url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let state = common::open_state(url, dir.path()).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
 
     let mut times = Vec::with_capacity(RUNS);

@@ -28,7 +28,7 @@ fn main() {
         let mut times = Vec::with_capacity(RUNS);
         for i in 0..RUNS + 50 {
             let started = Instant::now();
-            let v = standing::report::verify::verify_pdf(&pdf, ring, now);
+            let v = standing::verify::verify_pdf(&pdf, ring, now);
             let elapsed = started.elapsed();
             assert!(v.valid, "{:?}", v.problems);
             std::hint::black_box(v);

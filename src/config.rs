@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::domain::Currency;
-use crate::keys::KeyAlgorithm;
+use crate::domain::KeyAlgorithm;
 
 /// A secret string: never shown by `Debug` or `Display`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]

@@ -24,7 +24,6 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::config::Settings;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -63,13 +62,14 @@ impl MasterKey {
         Ok(Self::from_bytes(bytes))
     }
 
-    /// The configured key, or the key file under `data_dir`, created with
-    /// mode 0600 on first use.
-    pub fn load(settings: &Settings) -> anyhow::Result<Self> {
-        if let Some(secret) = &settings.master_key {
-            return Self::from_base64(secret.expose()).context("STANDING_MASTER_KEY / master_key");
+    /// The configured key (base64, from `master_key` or
+    /// `STANDING_MASTER_KEY`), or else the key file `master.key` under
+    /// `data_dir`, created with mode 0600 on first use.
+    pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+        if let Some(secret) = configured {
+            return Self::from_base64(secret).context("STANDING_MASTER_KEY / master_key");
         }
-        Self::load_or_create_file(&settings.data_dir.join("master.key"))
+        Self::load_or_create_file(&data_dir.join("master.key"))
     }
 
     fn load_or_create_file(path: &Path) -> anyhow::Result<Self> {

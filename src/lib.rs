@@ -33,7 +33,13 @@ pub mod domain;
 pub mod fx;
 pub mod import;
 pub mod keys;
+pub mod pdf;
+pub mod registry;
 pub mod report;
 pub mod scoring;
+pub mod signing;
 pub mod store;
+#[cfg(test)]
+mod tools;
+pub mod verify;
 pub mod web;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use standing::app::AppState;
+use standing::web::AppState;
 use standing::clock::FixedClock;
 use standing::config::{DatabaseUrl, Secret, Settings};
 use standing::keys::{KeyAlgorithm, KeyPair, KeyRing, Signer, root_certificate, signing_certificate};
@@ -74,7 +74,7 @@ pub fn five_year_report_data(signer: &Signer) -> standing::report::data::ReportD
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let state = open_state(&format!("sqlite:{}", dir.path().join("bench.db").display()), dir.path()).await;
-        standing::app::load_demo_if_empty(&state, &standing::app::demo_dir()).await.unwrap();
+        state.load_demo_if_empty(&standing::demo::demo_dir()).await.unwrap();
         standing::report::issue::issue_report(
             &state.settings,
             &state.store,

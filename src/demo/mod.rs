@@ -20,6 +20,7 @@ pub mod catalog;
 mod dice;
 mod fx;
 mod jsonl;
+mod load;
 pub mod profiles;
 mod sim;
 
@@ -31,6 +32,7 @@ use chrono::NaiveDate;
 
 pub use bulk::write_bulk_transactions;
 pub use fx::FX_SOURCE;
+pub use load::{demo_dir, load_if_empty};
 pub use profiles::{Band, PROFILES, Profile};
 
 /// The day the demo is "now": all data ends the day before, 2026-11-20.

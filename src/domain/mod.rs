@@ -4,6 +4,7 @@
 
 pub mod country;
 pub mod currency;
+pub mod key_algorithm;
 pub mod money;
 pub mod report_number;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use country::CountryCode;
 pub use currency::Currency;
+pub use key_algorithm::KeyAlgorithm;
 pub use money::{MAX_RECORD_MAJOR, Money, Rate};
 pub use report_number::{ReportNumber, VerificationCode};
 

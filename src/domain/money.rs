@@ -131,8 +131,8 @@ impl Money {
     }
 }
 
-/// `1234567` → `1,234,567`.
-fn group(int: &str) -> String {
+/// `1234567` → `1,234,567`: a string of digits with thousands separators.
+pub fn group(int: &str) -> String {
     let mut out = String::with_capacity(int.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i).is_multiple_of(3) {

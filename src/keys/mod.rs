@@ -11,6 +11,7 @@
 //! key, which is what `/.well-known/jwks.json` publishes and the report prints.
 
 mod cert;
+mod configured;
 mod jwk;
 mod ring;
 mod store;
@@ -29,6 +30,9 @@ pub use cert::{
     certificate_pem, chains_to, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize,
     verify_issued_by,
 };
+pub use crate::domain::KeyAlgorithm;
+use crate::domain::key_algorithm::UnknownAlgorithm;
+pub use configured::{key_dir, load_signer, published_keys};
 pub use jwk::PublicKey;
 pub use ring::KeyRing;
 pub use store::{KeyStatus, KeyStore, PublishedKey, ROOT_ALGORITHM};
@@ -74,57 +78,15 @@ pub enum KeyError {
     Store(String),
 }
 
+impl From<UnknownAlgorithm> for KeyError {
+    fn from(e: UnknownAlgorithm) -> Self {
+        KeyError::UnsupportedAlgorithm(e.0)
+    }
+}
+
 impl From<der::Error> for KeyError {
     fn from(e: der::Error) -> Self {
         KeyError::MalformedCertificate(e.to_string())
-    }
-}
-
-/// The signature algorithms a report can be signed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum KeyAlgorithm {
-    /// EdDSA over Curve25519 (RFC 8032), in CMS per RFC 8419, in PDF per ISO/TS 32002.
-    #[serde(rename = "ed25519")]
-    Ed25519,
-    /// ECDSA over NIST P-256 with SHA-256 (RFC 5758): the default, since
-    /// Acrobat and poppler's pdfsig know ECDSA but not EdDSA.
-    #[serde(rename = "ecdsa-p256")]
-    EcdsaP256,
-}
-
-impl KeyAlgorithm {
-    /// The name used in settings and file names: `ed25519`, `ecdsa-p256`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyAlgorithm::Ed25519 => "ed25519",
-            KeyAlgorithm::EcdsaP256 => "ecdsa-p256",
-        }
-    }
-
-    /// The JOSE `alg` name (RFC 8037, RFC 7518): `EdDSA`, `ES256`.
-    pub fn jose_alg(self) -> &'static str {
-        match self {
-            KeyAlgorithm::Ed25519 => "EdDSA",
-            KeyAlgorithm::EcdsaP256 => "ES256",
-        }
-    }
-}
-
-impl fmt::Display for KeyAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for KeyAlgorithm {
-    type Err = KeyError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ed25519" | "eddsa" => Ok(KeyAlgorithm::Ed25519),
-            "ecdsa-p256" | "p256" | "p-256" | "es256" => Ok(KeyAlgorithm::EcdsaP256),
-            other => Err(KeyError::UnsupportedAlgorithm(other.to_string())),
-        }
     }
 }
 

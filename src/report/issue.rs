@@ -3,20 +3,18 @@
 //! Time and randomness come in from the caller (a clock and a generator),
 //! so the same data, clock, seed and key give the same bytes.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::build::{BuildError, IssueContext, build_report_data};
 use super::data::{Authority, Issuer, ReportData, Signing};
-use super::render::{Fonts, RenderError, render_pdf};
-use super::sign::{SignError, SignOptions, sign_pdf};
+use crate::pdf::render::{Fonts, RenderError, render_pdf};
+use crate::signing::{SignError, SignOptions, sign_pdf};
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
-use crate::keys::{KeyAlgorithm, KeyError, KeyRing, KeyStore, Signer, parse_certificate_pem_chain};
+use crate::keys::{KeyAlgorithm, KeyError, Signer};
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,43 +36,6 @@ pub struct IssuedReport {
     pub pdf: Vec<u8>,
     /// SHA-256 of the signed PDF, as published for verification.
     pub sha256: [u8; 32],
-}
-
-/// Where the service keeps its signing keys.
-pub fn key_dir(settings: &Settings) -> PathBuf {
-    settings.data_dir.join("keys")
-}
-
-/// The keys verifiers check reports against: the operator's signing
-/// certificate and the root its chain ends in when configured, otherwise
-/// every signing key in the service's key directory. Reads no private key.
-pub fn published_keys(settings: &Settings) -> Result<KeyRing, KeyError> {
-    if let Some(chain) = &settings.report.signing_chain {
-        let pem = std::fs::read(chain).map_err(|source| KeyError::Io { path: chain.display().to_string(), source })?;
-        let certificates = parse_certificate_pem_chain(&pem)?;
-        if certificates.is_empty() {
-            return Err(KeyError::Store(format!("{}: no certificate in the chain", chain.display())));
-        }
-        return KeyRing::from_operator_chain(certificates);
-    }
-    KeyRing::load(&key_dir(settings))
-}
-
-/// The operator's signing chain and key when configured; otherwise the
-/// service's own key for the configured algorithm, created (with its root)
-/// on first use.
-pub fn load_signer(settings: &Settings, cipher: &FieldCipher, now: DateTime<Utc>) -> Result<Signer, KeyError> {
-    if let (Some(chain), Some(key)) = (&settings.report.signing_chain, &settings.report.signing_key) {
-        return Signer::from_operator(chain, key);
-    }
-    let store = KeyStore::load_or_create(
-        &key_dir(settings),
-        settings.report.signature_algorithm,
-        &settings.report.issuer_name,
-        cipher,
-        now,
-    )?;
-    Ok(store.into_signer())
 }
 
 /// The issuer as reports print it, from the settings (empty settings fall

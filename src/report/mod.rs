@@ -1,23 +1,15 @@
-//! The report: gathered data, the PDF, and its signature.
+//! What a report attests, and how one is issued.
 //!
 //! - [`build`]: score the account and gather what the report attests.
 //! - [`data`]: the shape of that data (also `report.json` in the PDF).
-//! - [`render`]: the PDF itself (printpdf, embedded fonts, QR code).
-//! - [`sign`]: the PAdES signature, added as an incremental update.
-//! - `subset`: font subsets that keep glyph ids, for the PDF's fonts.
-//! - [`issue`]: the whole pipeline, from account to signed bytes.
-//! - [`registry`]: every issued report, its state (valid, revoked,
-//!   superseded), its sealed JSON and PDF; revoke and reissue.
-//! - [`verify`]: checking an uploaded PDF, offline or against the registry.
+//! - [`issue`]: the whole sequence, from account to signed bytes.
+//! - [`sample`]: a fixed report for tests, benches and the README picture.
+//!
+//! The PDF bytes are [`crate::pdf`]'s, the signature [`crate::signing`]'s,
+//! the issued reports [`crate::registry`]'s, and checking a report
+//! [`crate::verify`]'s.
 
 pub mod build;
 pub mod data;
 pub mod issue;
-pub mod registry;
-pub mod render;
 pub mod sample;
-pub mod sign;
-mod subset;
-#[cfg(test)]
-mod tools;
-pub mod verify;

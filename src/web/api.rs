@@ -14,7 +14,7 @@ use super::ApiError;
 use super::lookup::{ClientAddr, LookupError, lookup};
 use super::status::StatusBody;
 use super::upload::check_upload;
-use crate::app::AppState;
+use super::AppState;
 
 impl From<LookupError> for ApiError {
     fn from(e: LookupError) -> Self {

@@ -15,7 +15,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::config::ProxyNet;
 
 /// The client's address as [`client_address`] decides it.

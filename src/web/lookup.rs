@@ -5,9 +5,9 @@
 
 use std::net::IpAddr;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
-use crate::report::registry::RegisteredReport;
+use crate::registry::RegisteredReport;
 
 pub use super::client_addr::ClientAddr;
 

@@ -10,6 +10,7 @@ pub mod pages;
 pub mod rate_limit;
 pub mod request_id;
 pub mod server;
+mod state;
 pub mod status;
 pub mod uniform_errors;
 pub mod upload;
@@ -32,8 +33,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
 pub use error::ApiError;
+pub use state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -12,7 +12,7 @@ use super::csrf;
 use super::lookup::{ClientAddr, LookupError, lookup};
 use super::status::StatusView;
 use super::upload::{UploadOutcome, check_upload};
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
 
 /// Pages carry report data and codes in their URLs: not cached, not

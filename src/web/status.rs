@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::report::registry::{KeyFacts, RegisteredReport, ReportState, Status};
+use crate::registry::{KeyFacts, RegisteredReport, ReportState, Status};
 
 /// The JSON body of `GET /api/v1/reports/{number}` (and the `report` member
 /// of an upload check).

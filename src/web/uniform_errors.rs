@@ -15,7 +15,7 @@ use axum::response::Response;
 
 use super::error::json_error;
 use super::{MAX_URI_BYTES, pages, request_id};
-use crate::app::AppState;
+use super::AppState;
 
 /// Longest framework message read back to be reshaped.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024;

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use super::lookup::{LookupError, admit, found_or_count};
 use super::status::StatusBody;
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
-use crate::report::issue::published_keys;
-use crate::report::registry::{RegisteredReport, Status};
-use crate::report::verify::{FieldDiff, ProblemKind, Verification, verify_pdf};
+use crate::keys::published_keys;
+use crate::registry::{RegisteredReport, Status};
+use crate::verify::{FieldDiff, ProblemKind, Verification, verify_pdf};
 
 /// What an upload check found.
 #[derive(Debug)]

@@ -7,9 +7,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use crate::app::AppState;
+use super::AppState;
 use crate::keys::KeyRing;
-use crate::report::issue::published_keys;
+use crate::keys::published_keys;
 
 async fn key_ring(state: &AppState) -> Result<KeyRing, ApiError> {
     let settings = state.settings.clone();

@@ -3,14 +3,14 @@
 
 use std::process::Stdio;
 
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 
 use crate::helpers::*;
 
 async fn demo_db() -> TestDb {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     state.store.close().await;
     db
 }

@@ -3,7 +3,7 @@
 //! wraps (issue 10, items 1 and 2).
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 use standing::report::build::{BuildError, IssueContext, build_report_data};
 use standing::scoring::{decide, load::load_inputs};
 
@@ -25,7 +25,7 @@ fn issued_on(today: &str) -> IssueContext {
 async fn future_and_stale_as_of_dates_are_refused_and_coverage_is_stated() {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let build = |as_of: &str, today: &str| {
         let (state, as_of, ctx) = (state.clone(), day(as_of), issued_on(today));
         async move { build_report_data(&state.store, &state.cipher, "A1012", as_of, &ctx).await }
@@ -126,7 +126,7 @@ async fn a_factor_without_data_adds_no_points() {
     // balance and spending factors have nothing to measure.
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let (_, inputs) = load_inputs(&state.store, "A1012", day("2027-06-01"), standard_currency()).await.unwrap();
     let decision = decide(&inputs, 750);
     let mut unmeasured = 0;

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use standing::app::{AppState, Application};
+use standing::app::Application;
+use standing::web::AppState;
 use standing::clock::{FixedClock, SharedClock};
 use standing::config::{DatabaseUrl, Settings};
 use standing::crypto::MasterKey;

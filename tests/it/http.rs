@@ -58,7 +58,7 @@ async fn a_client_request_id_is_kept() {
 
 use std::time::Duration;
 
-use standing::app::AppState;
+use standing::web::AppState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Days, Utc};
 use rand::SeedableRng;
-use standing::app::{AppState, demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
+use standing::web::AppState;
 use standing::domain::ReportNumber;
 use standing::report::issue::{IssuedReport, issue_report, load_signer};
-use standing::report::registry::{Registry, RegistryError, ReportState, Status};
+use standing::registry::{Registry, RegistryError, ReportState, Status};
 use standing::store::Store;
 
 use crate::helpers::*;
@@ -24,7 +25,7 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let registry = Registry::new(state.store.clone(), state.cipher.clone());
     let now = state.clock.now();
     Fixture { _db: db, state, registry, now }
@@ -282,7 +283,7 @@ async fn operators_list_show_revoke_and_reissue_from_the_command_line() {
     // Reissue uses today's data (by the wall clock of the command), so the
     // demo data is loaded as `serve --demo` loads it: ending yesterday.
     let live = AppState::open(db.settings(), std::sync::Arc::new(standing::clock::SystemClock)).await.unwrap();
-    load_demo_if_empty(&live, &demo_dir()).await.unwrap();
+    live.load_demo_if_empty(&demo_dir()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let first_pdf = dir.path().join("first.pdf");
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rand::SeedableRng;
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 use standing::domain::{Currency, ReportNumber, VerificationCode};
 use standing::report::build::{BuildError, IssueContext, build_report_data};
 use standing::report::data::{Authority, Issuer, Signing};
@@ -72,7 +72,7 @@ fn minor(amount: &serde_json::Value) -> i64 {
 async fn report_figures_are_what_the_data_implies() {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let account = "A1012";
 
     let data = build_report_data(&state.store, &state.cipher, account, as_of(), &context()).await.unwrap();
@@ -163,7 +163,7 @@ async fn report_figures_are_what_the_data_implies() {
 async fn an_ineligible_account_gets_no_report_but_its_reasons() {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
 
     let result = build_report_data(&state.store, &state.cipher, "A1003", as_of(), &context()).await;
 

@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 
 use crate::helpers::*;
 
@@ -29,7 +29,7 @@ fn any_file_with_bytes(dir: &Path) -> bool {
 async fn a_report_killed_at_any_moment_leaves_no_signed_file_the_registry_does_not_know() {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let work = tempfile::tempdir().unwrap();
 
     // Two full runs: the first also makes the keys; the second is how long

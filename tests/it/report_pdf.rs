@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 use standing::keys::{KeyPair, Signer, root_certificate, signing_certificate};
 use standing::report::issue::render_and_sign;
-use standing::report::render::extract_report_json;
+use standing::pdf::render::extract_report_json;
 
 use crate::helpers::*;
 use crate::tools;
@@ -15,7 +15,7 @@ use crate::tools;
 async fn demo_db() -> TestDb {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     state.store.close().await;
     db
 }

@@ -7,7 +7,8 @@
 //! profiles that moves any score fails here; update both together.
 
 use chrono::NaiveDate;
-use standing::app::{AppState, demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
+use standing::web::AppState;
 use standing::demo::{Band, DEMO_AS_OF, PROFILES};
 use standing::domain::Currency;
 use standing::scoring::{self, DEFAULT_THRESHOLD, Decision, SCORECARD_VERSION};
@@ -42,7 +43,7 @@ fn as_of() -> NaiveDate {
 
 async fn demo_state(db: &TestDb) -> AppState {
     let state = state(db).await;
-    assert!(load_demo_if_empty(&state, &demo_dir()).await.unwrap(), "the database was empty");
+    assert!(state.load_demo_if_empty(&demo_dir()).await.unwrap(), "the database was empty");
     state
 }
 

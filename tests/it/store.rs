@@ -214,7 +214,7 @@ async fn the_sqlite_files_are_private_to_their_user() {
 
     // Open (which migrates: the first writes) and import, so that the
     // write-ahead log and its index exist.
-    let state = standing::app::AppState::open(settings.clone(), clock()).await.unwrap();
+    let state = standing::web::AppState::open(settings.clone(), clock()).await.unwrap();
     let file = write_file(dir.path(), "a.jsonl", &[account("A1001", "ZHANG Wei", "E12345678")]);
     import(&state, &[file]).await.unwrap();
 

@@ -5,18 +5,18 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use chrono::{TimeZone, Utc};
 use sha2::{Digest, Sha256};
-use standing::app::{demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
 use standing::keys::{KeyAlgorithm, KeyRing, KeyStatus, KeyStore};
 use standing::report::issue::render_and_sign;
 use standing::report::sample::sample_report;
-use standing::report::verify::verify_pdf;
+use standing::verify::verify_pdf;
 
 use crate::helpers::*;
 
 async fn demo_db() -> TestDb {
     let db = TestDb::new().await;
     let state = state(&db).await;
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     state.store.close().await;
     db
 }
@@ -304,7 +304,7 @@ async fn verify_finds_the_keys_in_the_configured_data_directory_and_says_where_i
 /// The CMS inside a signed PDF's `/Contents`, as DER.
 fn cms_of(pdf: &[u8]) -> Vec<u8> {
     use der::{Decode, Encode};
-    let sig = standing::report::verify::scan::signature_dictionaries(pdf).pop().unwrap();
+    let sig = standing::pdf::scan::signature_dictionaries(pdf).pop().unwrap();
     let contents = sig.string(b"Contents").unwrap();
     let (info, _) = der::AnyRef::from_der_partial(contents).unwrap();
     info.to_der().unwrap()
@@ -313,7 +313,7 @@ fn cms_of(pdf: &[u8]) -> Vec<u8> {
 /// `pdf` with `der` in `/Contents`, upper-case hex re-padded with `0` to the
 /// same size, and how many bytes changed.
 fn with_contents(pdf: &[u8], der: &[u8]) -> (Vec<u8>, usize) {
-    let sig = standing::report::verify::scan::signature_dictionaries(pdf).pop().unwrap();
+    let sig = standing::pdf::scan::signature_dictionaries(pdf).pop().unwrap();
     let span = sig.contents_span.unwrap();
     let mut hex = hex::encode_upper(der).into_bytes();
     hex.resize(span.len() - 2, b'0');
@@ -406,7 +406,7 @@ async fn container_edits_are_refused_offline_and_online() {
     variants.push(("unsigned attribute", with_contents(&signed, &der).0, "unsigned_attributes_added"));
 
     let state =
-        standing::app::AppState::open(db.settings(), std::sync::Arc::new(standing::clock::SystemClock)).await.unwrap();
+        standing::web::AppState::open(db.settings(), std::sync::Arc::new(standing::clock::SystemClock)).await.unwrap();
     let app = spawn_app_with(state).await;
     let jwks_url = format!("{}/.well-known/jwks.json", app.base);
 

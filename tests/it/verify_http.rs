@@ -9,7 +9,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{TimeZone, Utc};
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
-use standing::app::{AppState, demo_dir, load_demo_if_empty};
+use standing::demo::demo_dir;
+use standing::web::AppState;
 use standing::clock::Clock;
 use standing::config::Settings;
 use standing::domain::ReportNumber;
@@ -24,14 +25,14 @@ async fn app_with(db: &TestDb, tweak: impl FnOnce(&mut Settings)) -> (TestApp, A
     let mut settings = db.settings();
     tweak(&mut settings);
     let state = AppState::open(settings, clock.clone()).await.unwrap();
-    load_demo_if_empty(&state, &demo_dir()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
     (spawn_app_with(state).await, clock)
 }
 
 /// Issues and records a report for `account`, as `standing report` does.
 async fn issue(state: &AppState, account: &str, seed: u64) -> IssuedReport {
     let now = state.clock.now();
-    let signer = issue::load_signer(&state.settings, &state.cipher, now).unwrap();
+    let signer = keys::load_signer(&state.settings, &state.cipher, now).unwrap();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let issued = issue::issue_report(
         &state.settings,
@@ -141,7 +142,7 @@ async fn status_page_and_api_follow_revocation_reissue_and_expiry_at_once() {
 
     // Superseded: a reissue of another report names its successor.
     let second = issue(&app.state, "A1001", 2).await;
-    let signer = issue::load_signer(&app.state.settings, &app.state.cipher, clock.now()).unwrap();
+    let signer = keys::load_signer(&app.state.settings, &app.state.cipher, clock.now()).unwrap();
     let (newer, _old) = app
         .state
         .registry

@@ -19,8 +19,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use serde::Serialize;
 
-use super::issue::{IssueError, IssuedReport, issue_report};
-use super::verify::{IssuedFacts, IssuedStatus};
+use crate::report::issue::{IssueError, IssuedReport, issue_report};
+use crate::verify::{IssuedFacts, IssuedStatus};
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
@@ -392,6 +392,25 @@ impl Registry {
     pub async fn list(&self, account: Option<&str>, limit: u32) -> Result<Vec<RegisteredReport>, RegistryError> {
         let rows = self.store.reports(account, limit).await?;
         rows.into_iter().map(|row| self.open_row(row)).collect()
+    }
+
+    /// Issues the report of `account_id` as of `as_of` and records it: the
+    /// whole issuing sequence, for `standing report` (and the applicant's
+    /// journey). What it returns is recorded; nothing signed leaves it
+    /// otherwise.
+    #[tracing::instrument(skip_all)]
+    pub async fn issue(
+        &self,
+        settings: &Settings,
+        signer: &Signer,
+        account_id: &str,
+        as_of: NaiveDate,
+        now: DateTime<Utc>,
+        rng: &mut (impl RngCore + Send),
+    ) -> Result<IssuedReport, RegistryError> {
+        let issued = issue_report(settings, &self.store, &self.cipher, signer, account_id, as_of, now, rng).await?;
+        self.record(&issued, account_id).await?;
+        Ok(issued)
     }
 
     /// Issues a new report for the same account as of `now`'s date and, in

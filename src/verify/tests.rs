@@ -9,7 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::keys::{KeyPair, Signer, root_certificate, signing_certificate};
 use crate::report::issue::render_and_sign;
-use crate::report::render::{Fonts, render_pdf};
+use crate::pdf::render::{Fonts, render_pdf};
 use crate::report::sample::sample_report;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {

@@ -11,7 +11,8 @@
 //! the signature and the chain to a trusted root.
 
 mod cms;
-mod pdf;
+
+use crate::pdf::signature as pdf;
 
 pub(crate) use cms::{CmsFindings, container_changes, expected_container, inspect as inspect_cms, verify_chain};
 
@@ -228,7 +229,7 @@ pub fn verify_cms(pdf: &[u8], parts: &SignedParts, root_der: &[u8]) -> Result<Ve
 mod tests {
     use super::*;
     use crate::keys::{KeyPair, root_certificate, signing_certificate};
-    use crate::report::tools::{pyhanko_validate, run_on_pdf};
+    use crate::tools::{pyhanko_validate, run_on_pdf};
     use chrono::TimeZone;
 
     fn t0() -> DateTime<Utc> {

@@ -25,13 +25,13 @@ use lopdf::xref::XrefType;
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
 
-use super::SignError;
+use crate::signing::SignError;
 
 /// Room for `[0 a b c]` with offsets of up to 19 digits.
 const BYTE_RANGE_WIDTH: usize = 80;
 
 /// What goes into the signature dictionary.
-pub(super) struct SigFields<'a> {
+pub(crate) struct SigFields<'a> {
     pub name: &'a str,
     pub reason: &'a str,
     pub location: Option<&'a str>,
@@ -44,7 +44,7 @@ pub(super) struct SigFields<'a> {
 }
 
 /// The signed file except for the signature value.
-pub(super) struct Prepared {
+pub(crate) struct Prepared {
     bytes: Vec<u8>,
     /// From the `<` to just past the `>` of `/Contents`.
     contents: Range<usize>,
@@ -80,7 +80,7 @@ fn pdf_error(what: impl std::fmt::Display) -> SignError {
 
 /// Appends the signature's incremental update to `original` and fills in
 /// `/ByteRange`; `/Contents` is left as zeros.
-pub(super) fn prepare(original: &[u8], fields: &SigFields<'_>) -> Result<Prepared, SignError> {
+pub(crate) fn prepare(original: &[u8], fields: &SigFields<'_>) -> Result<Prepared, SignError> {
     if fields.contents_size == 0 {
         return Err(SignError::SignatureTooLarge { needed: 1, reserved: 0 });
     }

@@ -1,0 +1,54 @@
+//! [`AppState`]: what every request handler (and every command that opens
+//! the database) holds.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::csrf::CsrfKey;
+use super::rate_limit::VerifyLimits;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::crypto::{FieldCipher, MasterKey};
+use crate::registry::Registry;
+use crate::store::Store;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub clock: SharedClock,
+    pub cipher: FieldCipher,
+    /// Issued reports: numbers, codes (hashed), status, sealed PDFs.
+    pub registry: Registry,
+    /// Per-client limits on verification requests.
+    pub limits: Arc<VerifyLimits>,
+    /// Signs the upload form's CSRF tokens (derived from the master key).
+    pub csrf: CsrfKey,
+}
+
+impl AppState {
+    /// Opens and migrates the database and loads the master key.
+    pub async fn open(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let store = Store::open(&settings.database)
+            .await
+            .with_context(|| format!("opening database {}", settings.database.url.redacted()))?;
+        let master = MasterKey::load(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
+        let cipher = master.field_cipher();
+        let csrf = CsrfKey::new(master.derive("standing/csrf/v1"));
+        let registry = Registry::new(store.clone(), cipher.clone());
+        let limits = Arc::new(VerifyLimits::new(&settings.verify));
+        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits, csrf })
+    }
+}
+
+impl AppState {
+    /// Imports the demo fixtures in `dir` into an empty database, moved to
+    /// end yesterday by this state's clock (see [`crate::demo::load_if_empty`]).
+    pub async fn load_demo_if_empty(&self, dir: &Path) -> anyhow::Result<bool> {
+        let batch_size = self.settings.import.batch_size;
+        crate::demo::load_if_empty(&self.store, &self.cipher, self.clock.as_ref(), batch_size, dir).await
+    }
+}
