@@ -26,7 +26,7 @@ use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{BufReader, IsTerminal};
+use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -566,12 +566,14 @@ fn read_files(
                 Err(message) => reader.refuse(files, file_index, number, message),
             }
             if options.progress == Progress::Lines && last_report.elapsed() > Duration::from_secs(5) {
-                eprintln!("  {}: {number} lines read", path.display());
+                // Progress is a courtesy: a closed standard error must not end
+                // (or panic) the import, so write errors are ignored.
+                let _ = writeln!(std::io::stderr(), "  {}: {number} lines read", path.display());
                 last_report = Instant::now();
             }
         }
         if options.progress == Progress::Lines {
-            eprintln!("read {} ({number} lines)", path.display());
+            let _ = writeln!(std::io::stderr(), "read {} ({number} lines)", path.display());
         }
     }
     if let Some(bar) = bar {

@@ -280,3 +280,42 @@ async fn an_operator_supplied_chain_and_key_sign_the_report() {
     assert_eq!(v["valid"], true, "{v:#}");
     assert_eq!(v["keys"]["source"], "signing_chain", "{v:#}");
 }
+
+#[tokio::test]
+async fn page_one_names_the_issuer_and_the_data_coverage_and_each_holding_its_institution() {
+    let db = demo_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("report.pdf");
+    let out = standing(&db)
+        .env("STANDING_REPORT_ISSUER_LEGAL_NAME", "Example Credit Co., Ltd.")
+        .env("STANDING_REPORT_ISSUER_ADDRESS", "1 Test Road, Shanghai")
+        .env("STANDING_REPORT_ISSUER_CONTACT", "officers@example.com")
+        .args(["report", "A1012", "--as-of", "2026-11-21", "--out"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&standing::report::render::extract_report_json(&std::fs::read(&pdf).unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(json["issuer"]["legal_name"], "Example Credit Co., Ltd.");
+    assert_eq!(json["issuer"]["address"], "1 Test Road, Shanghai");
+    assert_eq!(json["issuer"]["contact"], "officers@example.com");
+    assert_eq!(json["coverage"]["balances_to"], "2026-11-20");
+    for h in json["assets"]["holdings"].as_array().unwrap() {
+        assert_eq!(h["current"], true, "{h}");
+        assert!(h["institution"].as_str().is_some_and(|i| !i.is_empty()), "{h}");
+    }
+    if let Some(text) = tools::pdftotext(&pdf) {
+        let page_one = text.split('\u{c}').next().unwrap();
+        for needle in
+            ["Example Credit Co., Ltd.", "1 Test Road, Shanghai", "officers@example.com", "balances to 2026-11-20"]
+        {
+            assert!(page_one.contains(needle), "{needle} on page 1: {page_one}");
+        }
+        assert!(text.contains("current as of 2026-11-20"), "{text}");
+        let institution = json["assets"]["holdings"][0]["institution"].as_str().unwrap();
+        let first_word = institution.split_whitespace().next().unwrap();
+        assert!(text.contains(first_word), "{institution} in {text}");
+    }
+}
