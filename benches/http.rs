@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use standing::app::Application;
 use standing::demo::demo_dir;
-use standing::report::issue::{issue_report, load_signer};
+use standing::keys::load_signer;
+use standing::registry::issue::issue_report;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

@@ -12,7 +12,7 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use standing::keys::{KeyAlgorithm, Signer};
 use standing::report::data::ReportData;
-use standing::report::issue::render_and_sign;
+use standing::signing::render_and_sign;
 
 const RUNS: usize = 500;
 

@@ -1,5 +1,6 @@
 //! Scoring the 5-year demo account (A1013, about 20,000 transactions),
-//! loading its data included, on SQLite and — with `BENCH_DATABASE_URL` — on
+//! loading its data included, and assembling its report's data (load, score,
+//! figures; no PDF), on SQLite and — with `BENCH_DATABASE_URL` — on
 //! PostgreSQL. Prints the median and p99 of 300 runs after 20 warm-up runs.
 //!
 //! `cargo bench --bench scoring`
@@ -12,6 +13,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use standing::demo::demo_dir;
 use standing::domain::Currency;
+use standing::report::build::build_report_data;
 use standing::scoring;
 
 const ACCOUNT: &str = "A1013";
@@ -47,6 +49,22 @@ async fn run(backend: &str, url: &str) {
     let (median, p99) = common::median_p99_ms(&mut times);
     println!(
         "{backend:<8} score {ACCOUNT} (load + decide): median {median:>7.3} ms  p99 {p99:>7.3} ms  (score {score}, {RUNS} runs)"
+    );
+
+    let ctx = common::issue_context(as_of);
+    let mut times = Vec::with_capacity(RUNS);
+    for i in 0..RUNS + 20 {
+        let started = Instant::now();
+        let data = build_report_data(&state.store, &state.cipher, ACCOUNT, as_of, &ctx).await.unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(data.assets.days_of_data, 365);
+        if i >= 20 {
+            times.push(elapsed);
+        }
+    }
+    let (median, p99) = common::median_p99_ms(&mut times);
+    println!(
+        "{backend:<8} report data {ACCOUNT} (load + score + figures): median {median:>7.3} ms  p99 {p99:>7.3} ms  ({RUNS} runs)"
     );
     state.store.close().await;
 }

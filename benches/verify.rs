@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use standing::keys::KeyAlgorithm;
-use standing::report::issue::render_and_sign;
+use standing::signing::render_and_sign;
 
 const RUNS: usize = 2000;
 

@@ -1,28 +1,55 @@
 //! # standing — signed proof-of-financial-standing reports
 //!
-//! A tour of the crate, in the order data flows through it:
+//! A tour of the crate, in the order data flows through it. Each module
+//! uses only those above it (`web` and `app` sit on top; nothing imports
+//! them), so a newcomer can read top to bottom.
 //!
+//! Foundations, used everywhere:
+//!
+//! - [`domain`]: plain checked types — money, currencies, identifiers, the
+//!   financial records, the signature algorithms.
+//! - [`clock`]: time passed in, so tests and reports are reproducible.
 //! - [`config`]: typed settings with working defaults, a TOML file and
 //!   `STANDING_*` environment variables.
-//! - [`domain`]: plain checked types — money, currencies, identifiers and the
-//!   financial records (accounts, transactions, balances, bills, FX rates).
-//! - [`fx`]: currency conversion as of a date, keeping the rates used.
 //! - [`crypto`]: the master key, field encryption (AES-256-GCM) and keyed
 //!   blind indexes for personal data at rest.
-//! - [`import`]: `standing import` — JSON Lines from the operator's systems,
-//!   validated line by line and loaded all-or-nothing.
-//! - [`scoring`]: the scorecard (`scorecard-v2`, 350..=950) and the
-//!   eligibility decision with its reasons; pure, reproducible by hand.
 //! - [`store`]: the only place with SQL — one contract, a SQLite and a
 //!   PostgreSQL implementation, each with its own migrations.
-//! - [`demo`]: the deterministic generator behind `fixtures/demo`.
+//!
+//! From the operator's data to a signed report:
+//!
+//! - [`import`]: `standing import` — JSON Lines from the operator's systems,
+//!   validated line by line and loaded all-or-nothing.
+//! - [`fx`]: currency conversion as of a date, keeping the rates used.
+//! - [`scoring`]: the scorecard (`scorecard-v2`, 350..=950) and the
+//!   eligibility decision with its reasons; pure, reproducible by hand.
 //! - [`keys`]: signing keys and certificates — the service's root, sealed
-//!   keys under `var/keys/`, operator-supplied chains, JWK and `kid`.
-//! - [`report`]: the report — its PAdES signature ([`report::sign`]) and
-//!   its verification ([`report::verify`]).
-//! - [`web`]: the axum application — routes, request ids, errors.
-//! - [`app`]: builds the application from settings and runs it until stopped.
-//! - [`clock`]: time passed in, so tests and reports are reproducible.
+//!   keys under `{data_dir}/keys/`, operator-supplied chains, JWK and `kid`.
+//! - [`report`]: what a report attests ([`report::data`]), gathered from the
+//!   store ([`report::build`]).
+//! - [`pdf`]: every byte of PDF written or read — the rendered report, font
+//!   subsets, the signature's incremental update, a bounded reader.
+//! - [`signing`]: the PAdES signature — the CMS container, signing a report
+//!   and reading a signature back.
+//! - [`verify`]: checking a report file — offline against the keys, then
+//!   against what the registry says, or a remote service.
+//! - [`registry`]: issuing ([`registry::issue`]) and every issued report,
+//!   its state (valid, revoked, superseded), its sealed data; revoke,
+//!   reissue.
+//! - [`demo`]: the deterministic demo data behind `fixtures/demo` and
+//!   `serve --demo`.
+//!
+//! The people who use it:
+//!
+//! - [`web`]: the axum application — the officers' pages and the JSON API,
+//!   the connection loop, errors, request ids, rate limits; [`web::AppState`]
+//!   is what every handler (and every command) holds.
+//! - [`app`]: start-up — the state, the keys, the router, a bound listener.
+//!
+//! The command line (`src/main.rs`, `src/cli/`) is a thin layer over these.
+//! The applicant's journey (`applications/`, `identity/`), email (`mail/`),
+//! the staff console (`staff/`) and the audit log (`audit/`) will each get a
+//! module of their own beside `registry`, using the layers above them.
 
 pub mod app;
 pub mod clock;

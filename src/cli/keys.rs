@@ -3,10 +3,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use standing::config::Settings;
-use standing::keys::{self, KeyRing, KeyStore, summarize};
+use standing::crypto::MasterKey;
+use standing::keys::{self, KeyStore, summarize};
 
 use super::KeysCommand;
+use super::verify::KeySource;
 
 /// `standing keys list|rotate`.
 pub fn run(

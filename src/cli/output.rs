@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use anyhow::Context;
+
 /// A line on standard error. If standard error itself is gone there is no
 /// one left to tell, so a failed write is ignored rather than a panic.
 #[macro_export]

@@ -12,7 +12,7 @@ use standing::domain::ReportNumber;
 use standing::keys;
 use standing::registry::{RegisteredReport, RegistryError, ReportState};
 use standing::report::build::BuildError;
-use standing::report::issue::{self, IssuedReport};
+use standing::registry::issue::{self, IssuedReport};
 use standing::scoring;
 use standing::web::AppState;
 

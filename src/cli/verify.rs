@@ -13,7 +13,7 @@ use standing::verify::{Verification, verify_pdf};
 
 /// Where `standing verify` found the keys it checks against: said in its
 /// answer and in its errors, so a wrong data directory is plain to see.
-struct KeySource {
+pub struct KeySource {
     /// `service`, `jwks_file`, `signing_chain` or `key_directory`.
     kind: &'static str,
     /// The URL or the absolute path.
@@ -21,7 +21,7 @@ struct KeySource {
 }
 
 impl KeySource {
-    fn local(settings: &Settings) -> Self {
+    pub fn local(settings: &Settings) -> Self {
         let absolute =
             |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned()).display().to_string();
         match &settings.report.signing_chain {
@@ -30,7 +30,7 @@ impl KeySource {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self.kind {
             "service" => format!("the service at {}", self.location),
             "jwks_file" => format!("the JWKS file {}", self.location),

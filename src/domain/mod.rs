@@ -299,6 +299,12 @@ pub struct FxRate {
     pub source: String,
 }
 
+/// The first instant of a day, in UTC: where a day's window of timestamps
+/// starts (`posted_at >= start_of_day(from)`).
+pub fn start_of_day(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,6 @@ mod store;
 
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
 use der::{Decode, Encode};
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};

@@ -25,7 +25,20 @@ use lopdf::xref::XrefType;
 use lopdf::{Dictionary, Document, Object, ObjectId, StringFormat};
 use sha2::{Digest, Sha256};
 
-use crate::signing::SignError;
+use super::PdfError;
+
+/// Why a signature could not be placed in a PDF.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    #[error("{0}")]
+    Pdf(PdfError),
+    #[error("the PDF is encrypted")]
+    Encrypted,
+    #[error("the PDF has no pages")]
+    NoPages,
+    #[error("the signature needs {needed} bytes but only {reserved} are reserved")]
+    SignatureTooLarge { needed: usize, reserved: usize },
+}
 
 /// Room for `[0 a b c]` with offsets of up to 19 digits.
 const BYTE_RANGE_WIDTH: usize = 80;
@@ -62,10 +75,10 @@ impl Prepared {
     }
 
     /// Writes the DER signature as hex into `/Contents`; the rest stays `0`.
-    pub fn finish(mut self, cms_der: &[u8]) -> Result<Vec<u8>, SignError> {
+    pub fn finish(mut self, cms_der: &[u8]) -> Result<Vec<u8>, PlaceError> {
         let reserved = (self.contents.len() - 2) / 2;
         if cms_der.len() > reserved {
-            return Err(SignError::SignatureTooLarge { needed: cms_der.len(), reserved });
+            return Err(PlaceError::SignatureTooLarge { needed: cms_der.len(), reserved });
         }
         let hex = hex::encode_upper(cms_der);
         let start = self.contents.start + 1;
@@ -74,26 +87,26 @@ impl Prepared {
     }
 }
 
-fn pdf_error(what: impl std::fmt::Display) -> SignError {
-    SignError::Pdf(what.to_string())
+fn pdf_error(what: impl std::fmt::Display) -> PlaceError {
+    PlaceError::Pdf(super::pdf_error(what))
 }
 
 /// Appends the signature's incremental update to `original` and fills in
 /// `/ByteRange`; `/Contents` is left as zeros.
-pub(crate) fn prepare(original: &[u8], fields: &SigFields<'_>) -> Result<Prepared, SignError> {
+pub(crate) fn prepare(original: &[u8], fields: &SigFields<'_>) -> Result<Prepared, PlaceError> {
     if fields.contents_size == 0 {
-        return Err(SignError::SignatureTooLarge { needed: 1, reserved: 0 });
+        return Err(PlaceError::SignatureTooLarge { needed: 1, reserved: 0 });
     }
     let doc = Document::load_mem(original).map_err(pdf_error)?;
     if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
-        return Err(SignError::Encrypted);
+        return Err(PlaceError::Encrypted);
     }
     if doc.xref_recovery.is_some() || doc.xref_start == 0 {
         return Err(pdf_error("the cross-reference data is damaged; refusing to append to it"));
     }
     let root_id = doc.trailer.get(b"Root").and_then(Object::as_reference).map_err(|_| pdf_error("no /Root"))?;
     let mut catalog = doc.get_dictionary(root_id).map_err(pdf_error)?.clone();
-    let page_id = *doc.get_pages().values().next().ok_or(SignError::NoPages)?;
+    let page_id = *doc.get_pages().values().next().ok_or(PlaceError::NoPages)?;
     let mut page = doc.get_dictionary(page_id).map_err(pdf_error)?.clone();
 
     let size_in_trailer = doc.trailer.get(b"Size").and_then(Object::as_i64).unwrap_or(0);
@@ -168,7 +181,7 @@ pub(crate) fn prepare(original: &[u8], fields: &SigFields<'_>) -> Result<Prepare
     offsets.push((sig_id, out.len()));
     write!(out, "{} 0 obj\n<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached", sig_id.0)
         .map_err(pdf_error)?;
-    let mut entry = |key: &[u8], value: Object| -> Result<(), SignError> {
+    let mut entry = |key: &[u8], value: Object| -> Result<(), PlaceError> {
         out.extend_from_slice(key);
         lopdf::Writer::write_object(&mut out, &value).map_err(pdf_error)
     };
@@ -227,13 +240,13 @@ pub(crate) fn prepare(original: &[u8], fields: &SigFields<'_>) -> Result<Prepare
     Ok(prepared)
 }
 
-fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Result<&'a Object, SignError> {
+fn deref<'a>(doc: &'a Document, obj: &'a Object) -> Result<&'a Object, PlaceError> {
     doc.dereference(obj).map(|(_, o)| o).map_err(pdf_error)
 }
 
 /// `/Version /2.0` and `/Extensions << /ISO_ [<< ... /ExtensionLevel 32002 ... >>] >>`
 /// as pyHanko writes them (ISO 32000-2 7.12, ISO/TS 32002 Table 1; multivalued).
-fn declare_iso32002(doc: &Document, catalog: &mut Dictionary) -> Result<(), SignError> {
+fn declare_iso32002(doc: &Document, catalog: &mut Dictionary) -> Result<(), PlaceError> {
     catalog.set("Version", Object::Name(b"2.0".to_vec()));
     let mut extensions = match catalog.get(b"Extensions") {
         Ok(obj) => deref(doc, obj)?.as_dict().map_err(|_| pdf_error("/Extensions is not a dictionary"))?.clone(),
@@ -275,16 +288,10 @@ fn pdf_date(at: DateTime<Utc>) -> String {
 
 /// A PDF text string: printable ASCII as a literal, anything else UTF-16BE
 /// with a byte order mark.
+/// [`crate::pdf::text_string`] as lopdf 0.47 writes it.
 fn text_string(s: &str) -> Object {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
-    } else {
-        let mut bytes = vec![0xFE, 0xFF];
-        for unit in s.encode_utf16() {
-            bytes.extend_from_slice(&unit.to_be_bytes());
-        }
-        Object::String(bytes, StringFormat::Hexadecimal)
-    }
+    let t = crate::pdf::text_string(s);
+    Object::String(t.bytes, if t.literal { StringFormat::Literal } else { StringFormat::Hexadecimal })
 }
 
 /// Consecutive object numbers as `(first, count)` runs, sorted.
@@ -304,7 +311,7 @@ fn write_xref_table(
     mut offsets: Vec<(ObjectId, usize)>,
     mut trailer: Dictionary,
     size: u32,
-) -> Result<(), SignError> {
+) -> Result<(), PlaceError> {
     offsets.sort();
     let xref_at = out.len();
     out.extend_from_slice(b"xref\n");
@@ -329,7 +336,7 @@ fn write_xref_stream(
     mut offsets: Vec<(ObjectId, usize)>,
     mut trailer: Dictionary,
     stream_id: u32,
-) -> Result<(), SignError> {
+) -> Result<(), PlaceError> {
     let xref_at = out.len();
     offsets.push(((stream_id, 0), xref_at));
     offsets.sort();

@@ -13,13 +13,15 @@
 //! 'valid'` in the database, so two operators racing cannot both win.
 //! `expired` is not stored: it follows from `valid_until` and the date.
 
+pub mod issue;
+
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::report::issue::{IssueError, IssuedReport, issue_report};
+use issue::{IssueError, IssuedReport, issue_report};
 use crate::verify::{IssuedFacts, IssuedStatus};
 use crate::config::Settings;
 use crate::crypto::FieldCipher;

@@ -34,7 +34,7 @@ use super::data::{
     ExchangeRate, Holding, Issuer, REPORT_FORMAT, ReportData, Signing, Spending, SpendingMonth,
 };
 use crate::crypto::FieldCipher;
-use crate::domain::{Currency, HoldingKind, Money, ReportNumber, VerificationCode};
+use crate::domain::{Currency, HoldingKind, Money, ReportNumber, VerificationCode, start_of_day};
 use crate::fx::{FxBook, FxError};
 use crate::import::passport_context;
 use crate::scoring::load::{LoadError, daily_totals, load_inputs};
@@ -147,20 +147,20 @@ pub async fn build_report_data(
         async { load_inputs(store, account_id, as_of, ctx.authority_currency).await.map_err(BuildError::from) },
         async {
             store
-                .monthly_flows(account_id, midnight(months_from), midnight(month_start))
+                .monthly_flows(account_id, start_of_day(months_from), start_of_day(month_start))
                 .await
                 .map_err(BuildError::from)
         },
         async {
             store
-                .category_spending(account_id, midnight(months_from), midnight(month_start))
+                .category_spending(account_id, start_of_day(months_from), start_of_day(month_start))
                 .await
                 .map_err(BuildError::from)
         },
         async { store.balances(account_id, balances_from, as_of).await.map_err(BuildError::from) },
         async { store.bills(account_id, bills_from, as_of).await.map_err(BuildError::from) },
         async {
-            let end = midnight(as_of + Days::new(1));
+            let end = start_of_day(as_of + Days::new(1));
             store.last_posted_before(account_id, end).await.map_err(BuildError::from)
         },
     )?;
@@ -410,10 +410,6 @@ pub async fn build_report_data(
         exchange_rates: rates_used.into_values().collect(),
         signing: ctx.signing.clone(),
     })
-}
-
-fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// `a / b` rounded half away from zero.

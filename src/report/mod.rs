@@ -2,14 +2,13 @@
 //!
 //! - [`build`]: score the account and gather what the report attests.
 //! - [`data`]: the shape of that data (also `report.json` in the PDF).
-//! - [`issue`]: the whole sequence, from account to signed bytes.
 //! - [`sample`]: a fixed report for tests, benches and the README picture.
 //!
 //! The PDF bytes are [`crate::pdf`]'s, the signature [`crate::signing`]'s,
-//! the issued reports [`crate::registry`]'s, and checking a report
+//! issuing and the issued reports
+//! [`crate::registry`]'s, and checking a report
 //! [`crate::verify`]'s.
 
 pub mod build;
 pub mod data;
-pub mod issue;
 pub mod sample;

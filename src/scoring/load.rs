@@ -9,11 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
+use chrono::{Datelike, Days, Months, NaiveDate};
 
 use super::scorecard::{BALANCE_CARRY_DAYS, BALANCE_WINDOW_DAYS, MAX_MONTHLY_FLOW};
 use super::{BillOutcome, MonthFlow, ScoringInputs};
-use crate::domain::{BalancePoint, Currency, Money};
+use crate::domain::{BalancePoint, Currency, Money, start_of_day};
 use crate::fx::{FxBook, FxError};
 use crate::store::{AccountRow, Store, StoreError};
 
@@ -47,7 +47,7 @@ pub async fn load_inputs(
 
     let (account, flows, balances, bills) = tokio::try_join!(
         store.account(account_id),
-        store.monthly_flows(account_id, midnight(months_from), midnight(month_start)),
+        store.monthly_flows(account_id, start_of_day(months_from), start_of_day(month_start)),
         store.balances(account_id, balances_from, day_before),
         store.bills(account_id, bills_from, as_of),
     )?;
@@ -94,10 +94,6 @@ pub async fn load_inputs(
         months: months.into_values().collect(),
     };
     Ok((account, inputs))
-}
-
-fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// The total of all holdings for every day from `from` (or the first day

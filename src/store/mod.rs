@@ -182,9 +182,10 @@ pub(crate) trait Backend {
     // The registry of issued reports.
     async fn insert_report(&self, report: &NewReport) -> Result<()>;
     async fn report(&self, number: &str) -> Result<Option<ReportRow>>;
-    /// Only the stored code hash: the first step of a check by number and
-    /// code, the same small query whether or not the number exists.
+    /// The sealed `report.json` as issued, read apart from the row (it is
+    /// large and only the field comparison of an upload needs it).
     async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
+    /// The sealed PDF as issued (`reports show --pdf`, exports).
     async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
     /// Marks a `valid` report revoked; false (and nothing changed) when no
     /// valid report has this number.

@@ -37,8 +37,7 @@ mod signature;
 pub use diff::json_diff;
 pub use signature::verify_pdf;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use der::Decode;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -284,6 +283,31 @@ pub struct IssuedFacts<'a> {
     pub pdf_sha256: [u8; 32],
     pub valid_until: NaiveDate,
     pub status: IssuedStatus,
+}
+
+impl Verification {
+    /// Whether the file itself is the exact document issued: every problem
+    /// (if any) is about the report's status (revoked, superseded,
+    /// expired), none about the file. A tampered copy of a valid report is
+    /// not; the registry's answer about the report must then never be read
+    /// as the file's.
+    pub fn file_is_as_issued(&self) -> bool {
+        self.problems.iter().all(|p| {
+            matches!(p.kind, ProblemKind::Revoked { .. } | ProblemKind::Superseded { .. } | ProblemKind::Expired { .. })
+        })
+    }
+
+    /// The fields of the attached `report.json` that differ from what was
+    /// issued (none when the registry was not asked or they agree).
+    pub fn differences(&self) -> &[FieldDiff] {
+        self.problems
+            .iter()
+            .find_map(|p| match &p.kind {
+                ProblemKind::ReportDataDiffers { fields } => Some(fields.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
 }
 
 impl Verification {

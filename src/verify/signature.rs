@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use der::Decode;
-use sha2::{Digest, Sha256};
 
 use super::*;
 

@@ -13,7 +13,7 @@ use super::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
 use crate::keys::published_keys;
 use crate::registry::{RegisteredReport, Status};
-use crate::verify::{FieldDiff, ProblemKind, Verification, verify_pdf};
+use crate::verify::{FieldDiff, Verification, verify_pdf};
 
 /// What an upload check found.
 #[derive(Debug)]
@@ -85,12 +85,9 @@ impl UploadOutcome {
         }
     }
 
-    /// Whether the file itself is the exact document issued: every problem
-    /// (if any) is about the report's status, none about the file.
+    /// See [`Verification::file_is_as_issued`].
     pub fn file_is_as_issued(&self) -> bool {
-        self.verification.problems.iter().all(|p| {
-            matches!(p.kind, ProblemKind::Revoked { .. } | ProblemKind::Superseded { .. } | ProblemKind::Expired { .. })
-        })
+        self.verification.file_is_as_issued()
     }
 
     /// The heading of the card about the registry's report (`view`), and a
@@ -127,17 +124,9 @@ impl UploadOutcome {
         }
     }
 
-    /// The fields of the attached `report.json` that differ from what was
-    /// issued.
+    /// See [`Verification::differences`].
     pub fn differences(&self) -> &[FieldDiff] {
-        self.verification
-            .problems
-            .iter()
-            .find_map(|p| match &p.kind {
-                ProblemKind::ReportDataDiffers { fields } => Some(fields.as_slice()),
-                _ => None,
-            })
-            .unwrap_or(&[])
+        self.verification.differences()
     }
 
     /// The API's answer: the verification itself plus the report's status.

@@ -7,7 +7,8 @@ use rand::SeedableRng;
 use standing::demo::demo_dir;
 use standing::web::AppState;
 use standing::domain::ReportNumber;
-use standing::report::issue::{IssuedReport, issue_report, load_signer};
+use standing::keys::load_signer;
+use standing::registry::issue::{IssuedReport, issue_report};
 use standing::registry::{Registry, RegistryError, ReportState, Status};
 use standing::store::Store;
 

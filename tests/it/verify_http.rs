@@ -14,7 +14,8 @@ use standing::web::AppState;
 use standing::clock::Clock;
 use standing::config::Settings;
 use standing::domain::ReportNumber;
-use standing::report::issue::{self, IssuedReport};
+use standing::keys;
+use standing::registry::issue::{self, IssuedReport};
 
 use crate::helpers::*;
 

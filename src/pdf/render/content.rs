@@ -108,7 +108,7 @@ pub(super) fn encode(ops: &[Op], fonts: &Fonts, used: &mut GlyphUse) -> Result<V
 }
 
 fn unsupported(what: &str) -> RenderError {
-    RenderError::Pdf(format!("the page content writer does not support {what}"))
+    RenderError::Pdf(crate::pdf::PdfError(format!("the page content writer does not support {what}")))
 }
 
 /// Operators one per line, each operand followed by a space (lopdf's layout).

@@ -3,6 +3,7 @@
 //! `report.json`, compressed streams; and reading `report.json` back.
 
 use super::*;
+use super::fonts::*;
 
 /// One text run per face showing each used glyph once: all printpdf needs
 /// to describe the fonts.
@@ -79,16 +80,10 @@ pub(super) fn embed_subsets(doc: &mut PDocument, fonts: &Fonts, used: &UsedGlyph
 
 
 
+/// [`crate::pdf::text_string`] as printpdf's lopdf writes it.
 pub(super) fn text_string(s: &str) -> PObject {
-    if s.is_ascii() {
-        PObject::String(s.as_bytes().to_vec(), PStringFormat::Literal)
-    } else {
-        let mut bytes = vec![0xFE, 0xFF];
-        for unit in s.encode_utf16() {
-            bytes.extend_from_slice(&unit.to_be_bytes());
-        }
-        PObject::String(bytes, PStringFormat::Hexadecimal)
-    }
+    let t = crate::pdf::text_string(s);
+    PObject::String(t.bytes, if t.literal { PStringFormat::Literal } else { PStringFormat::Hexadecimal })
 }
 
 /// zlib (zlib-rs) at a fast level, `level` 1 or 2: several times faster than

@@ -35,21 +35,21 @@ impl Metrics {
 
 /// The two embedded faces (DejaVu Sans and DejaVu Sans Bold), parsed once.
 pub struct Fonts {
-    regular: ParsedFont,
-    bold: ParsedFont,
-    regular_metrics: Metrics,
-    bold_metrics: Metrics,
+    pub(super) regular: ParsedFont,
+    pub(super) bold: ParsedFont,
+    pub(super) regular_metrics: Metrics,
+    pub(super) bold_metrics: Metrics,
     /// The font programs' tables, for subsetting.
-    regular_program: FontProgram,
-    bold_program: FontProgram,
+    pub(super) regular_program: FontProgram,
+    pub(super) bold_program: FontProgram,
     /// What printpdf is given: the faces without outlines (see
     /// [`FontProgram::skeleton`]).
-    regular_skeleton: ParsedFont,
-    bold_skeleton: ParsedFont,
+    pub(super) regular_skeleton: ParsedFont,
+    pub(super) bold_skeleton: ParsedFont,
 }
 
 impl std::fmt::Debug for Fonts {
-    pub(super) fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Fonts(DejaVu Sans, DejaVu Sans Bold)")
     }
 }
@@ -104,7 +104,7 @@ impl Fonts {
         match FONTS.get_or_init(Fonts::load) {
             Ok(f) => Ok(f),
             Err(RenderError::Font(name)) => Err(RenderError::Font(name)),
-            Err(e) => Err(RenderError::Pdf(e.to_string())),
+            Err(e) => Err(pdf_error(e)),
         }
     }
 

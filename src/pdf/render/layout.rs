@@ -2,8 +2,8 @@
 //! panels and tables on pages, breaking pages where needed.
 
 use super::*;
+use super::fonts::*;
 
-Page geometry and drawing
 
 pub(super) const PAGE_W: f32 = 595.276;
 pub(super) const PAGE_H: f32 = 841.89;

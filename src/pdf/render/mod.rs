@@ -58,7 +58,7 @@ pub enum RenderError {
     #[error("cannot make the QR code: {0}")]
     Qr(String),
     #[error("cannot write the PDF: {0}")]
-    Pdf(String),
+    Pdf(super::PdfError),
     #[error("the PDF has no attached {REPORT_JSON_NAME}")]
     NoReportJson,
     #[error("cannot encode the report data: {0}")]
@@ -66,7 +66,7 @@ pub enum RenderError {
 }
 
 fn pdf_error(e: impl std::fmt::Display) -> RenderError {
-    RenderError::Pdf(e.to_string())
+    RenderError::Pdf(super::pdf_error(e))
 }
 
 /// Renders the unsigned report PDF. Deterministic: the same data gives the

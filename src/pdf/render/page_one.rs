@@ -2,6 +2,8 @@
 //! eligibility statement and the verification block with its QR code.
 
 use super::*;
+use super::fonts::*;
+use super::layout::*;
 
 /// The verification URL without its query (the code is printed separately).
 pub(super) fn url_without_query(url: &str) -> &str {

@@ -2,6 +2,8 @@
 //! running header and footer of every page.
 
 use super::*;
+use super::fonts::*;
+use super::layout::*;
 
 pub(super) fn asset_cells(label: Vec<(String, Face, Rgb3)>, f: &AssetFigures, face: Face) -> Vec<Cell> {
     let mut row = vec![Cell { lines: label }];

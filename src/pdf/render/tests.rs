@@ -111,38 +111,6 @@ fn renders_deterministically_with_classic_xref() {
     assert!(a.len() < 200_000, "{} bytes", a.len());
 }
 
-#[test]
-fn report_json_round_trips_also_when_signed() {
-    use crate::keys::{KeyAlgorithm, Signer};
-    use crate::signing::{DEFAULT_CONTENTS_SIZE, SignOptions, sign_pdf};
-    let (data, pdf) = render_sample();
-    let json = extract_report_json(&pdf).unwrap();
-    assert_eq!(json, serde_json::to_vec_pretty(&data).unwrap());
-    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(value["report_number"], "SR-KYYF-9TKJ-6Q8Q");
-
-    let signer = {
-        use crate::keys::{KeyPair, root_certificate, signing_certificate};
-        use rand::SeedableRng;
-        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-        let root_key = KeyPair::generate(KeyAlgorithm::Ed25519, &mut rng);
-        let leaf_key = KeyPair::generate(KeyAlgorithm::Ed25519, &mut rng);
-        let start = data.issued_at - chrono::Duration::days(30);
-        let root = root_certificate(&root_key, "Example Credit Ltd", 1, start).unwrap();
-        let leaf = signing_certificate(&leaf_key, &root_key, &root, "Example Credit Ltd", 2, start).unwrap();
-        Signer::new(leaf_key, leaf, vec![root]).unwrap()
-    };
-    let options = SignOptions {
-        name: data.issuer.name.clone(),
-        reason: format!("Proof of financial standing {}", data.report_number),
-        location: None,
-        contact_info: None,
-        contents_size: DEFAULT_CONTENTS_SIZE,
-    };
-    let signed = sign_pdf(&pdf, &signer, data.issued_at, &options).unwrap();
-    assert_eq!(extract_report_json(&signed).unwrap(), json);
-    assert!(extract_report_json(b"%PDF-1.3 nothing").is_err());
-}
 
 #[test]
 fn qpdf_and_pdftotext_accept_it() {
@@ -176,5 +144,4 @@ fn qpdf_and_pdftotext_accept_it() {
     let last = data.bills.list.last().unwrap();
     assert!(text.contains(printable(&last.biller).as_ref()), "last biller {}", last.biller);
     assert!(!text.contains("国家电网"));
-}
 }

@@ -1,4 +1,6 @@
-//! Issuing a report: score → data → PDF → PAdES signature.
+//! Issuing a report: score → data → PDF → PAdES signature (recorded by
+//! [`super::Registry::issue`]; nothing is issued unrecorded, which is why
+//! the sequence lives with the registry).
 //!
 //! Time and randomness come in from the caller (a clock and a generator),
 //! so the same data, clock, seed and key give the same bytes.
@@ -7,10 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::build::{BuildError, IssueContext, build_report_data};
-use super::data::{Authority, Issuer, ReportData, Signing};
-use crate::pdf::render::{Fonts, RenderError, render_pdf};
-use crate::signing::{SignError, SignOptions, sign_pdf};
+use crate::report::build::{BuildError, IssueContext, build_report_data};
+use crate::report::data::{Authority, Issuer, ReportData, Signing};
+use crate::signing::SignError;
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
@@ -21,9 +22,8 @@ use crate::store::Store;
 pub enum IssueError {
     #[error(transparent)]
     Build(#[from] BuildError),
-    #[error("rendering the PDF failed")]
-    Render(#[from] RenderError),
-    #[error("signing the PDF failed")]
+    /// Rendering or signing the PDF failed.
+    #[error("making the signed PDF failed")]
     Sign(#[from] SignError),
     #[error("signing key unavailable")]
     Key(#[from] KeyError),
@@ -90,24 +90,8 @@ pub async fn issue_report(
         signing: Signing { key_id: signer.kid().to_owned(), algorithm: algorithm_label(signer.algorithm()).to_owned() },
     };
     let data = build_report_data(store, cipher, account_id, as_of, &ctx).await?;
-    let pdf = render_and_sign(&data, signer, issued_at, &report.issuer_name)?;
+    let pdf = crate::signing::render_and_sign(&data, signer, issued_at, &report.issuer_name)?;
     let sha256 = Sha256::digest(&pdf).into();
     Ok(IssuedReport { data, pdf, sha256 })
 }
 
-/// Renders `data` and signs it: the part of issuing that needs no database.
-pub fn render_and_sign(
-    data: &ReportData,
-    signer: &Signer,
-    signing_time: DateTime<Utc>,
-    issuer_name: &str,
-) -> Result<Vec<u8>, IssueError> {
-    let unsigned = render_pdf(data, Fonts::embedded()?)?;
-    let options = SignOptions {
-        name: issuer_name.to_owned(),
-        reason: format!("Proof of financial standing {}", data.report_number),
-        contact_info: Some(data.verification_url.clone()),
-        ..SignOptions::default()
-    };
-    Ok(sign_pdf(&unsigned, signer, signing_time, &options)?)
-}
