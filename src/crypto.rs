@@ -24,7 +24,6 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-
 type HmacSha256 = Hmac<Sha256>;
 
 /// Format byte of a sealed value, so the scheme can change later.

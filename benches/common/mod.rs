@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use standing::web::AppState;
 use standing::clock::FixedClock;
 use standing::config::{DatabaseUrl, Secret, Settings};
 use standing::keys::{KeyAlgorithm, KeyPair, KeyRing, Signer, root_certificate, signing_certificate};
+use standing::web::AppState;
 
 /// The application state on `url`, with working files under `dir`, the
 /// `STANDING_*` settings of the environment and the demo as-of clock.

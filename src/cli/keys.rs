@@ -55,7 +55,8 @@ pub fn run(
                 note!("error: reports are signed with the operator's own key (report.signing_chain); rotate it there");
                 return Ok(ExitCode::from(2));
             }
-            let cipher = MasterKey::load(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?.field_cipher();
+            let cipher =
+                MasterKey::load(settings.master_key.as_ref().map(|k| k.expose()), &settings.data_dir)?.field_cipher();
             let configured = settings.report.signature_algorithm;
             let algorithm = algorithm.unwrap_or(configured);
             let key = KeyStore::rotate(&dir, algorithm, &settings.report.issuer_name, &cipher, now)?;

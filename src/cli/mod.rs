@@ -185,7 +185,6 @@ pub enum KeysCommand {
     },
 }
 
-
 /// Runs one command; its answer goes to `out`.
 pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load(cli.config.as_deref())?;

@@ -10,9 +10,9 @@ use standing::clock::SharedClock;
 use standing::config::Settings;
 use standing::domain::ReportNumber;
 use standing::keys;
+use standing::registry::issue::{self, IssuedReport};
 use standing::registry::{RegisteredReport, RegistryError, ReportState};
 use standing::report::build::BuildError;
-use standing::registry::issue::{self, IssuedReport};
 use standing::scoring;
 use standing::web::AppState;
 

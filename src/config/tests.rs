@@ -54,8 +54,8 @@ fn environment_overrides_file() {
 
 #[test]
 fn trusted_proxies_come_from_the_file_or_a_comma_separated_variable() {
-    let s = Settings::from_toml("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\", \"2001:db8::/32\"]")
-        .unwrap();
+    let s =
+        Settings::from_toml("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\", \"2001:db8::/32\"]").unwrap();
     let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
     assert!(s.server.trusted_proxies[0].contains(ip("10.20.30.40")));
     assert!(s.server.trusted_proxies[1].contains(ip("192.0.2.7")));

@@ -48,15 +48,13 @@ pub async fn load_if_empty(
     let yesterday = clock.today().pred_opt().unwrap_or(data_end);
     let shift_days = (yesterday - data_end).num_days();
     let options = ImportOptions { batch_size, progress: Progress::Quiet, shift_days };
-    let report = import_files(store, cipher, clock, &files, &options).await.map_err(
-        |e| match e {
-            crate::import::ImportError::Invalid { listed, total } => anyhow::anyhow!(
-                "demo data is invalid ({total} lines), first: {}",
-                listed.first().map(ToString::to_string).unwrap_or_default()
-            ),
-            other => other.into(),
-        },
-    )?;
+    let report = import_files(store, cipher, clock, &files, &options).await.map_err(|e| match e {
+        crate::import::ImportError::Invalid { listed, total } => anyhow::anyhow!(
+            "demo data is invalid ({total} lines), first: {}",
+            listed.first().map(ToString::to_string).unwrap_or_default()
+        ),
+        other => other.into(),
+    })?;
     tracing::info!(
         records = report.total_records(),
         seconds = report.seconds,

@@ -57,4 +57,3 @@ impl FromStr for KeyAlgorithm {
         }
     }
 }
-

@@ -46,4 +46,3 @@ pub fn load_signer(settings: &Settings, cipher: &FieldCipher, now: DateTime<Utc>
     )?;
     Ok(store.into_signer())
 }
-

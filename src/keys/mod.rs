@@ -24,13 +24,13 @@ use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rand::RngCore;
 use zeroize::Zeroizing;
 
+pub use crate::domain::KeyAlgorithm;
+use crate::domain::key_algorithm::UnknownAlgorithm;
 pub use cert::{
     CertificateSummary, ROOT_COMMON_NAME, ROOT_VALIDITY_YEARS, SIGNING_COMMON_NAME, SIGNING_VALIDITY_YEARS,
     certificate_pem, chains_to, parse_certificate_pem_chain, root_certificate, signing_certificate, summarize,
     verify_issued_by,
 };
-pub use crate::domain::KeyAlgorithm;
-use crate::domain::key_algorithm::UnknownAlgorithm;
 pub use configured::{key_dir, load_signer, published_keys};
 pub use jwk::PublicKey;
 pub use ring::KeyRing;

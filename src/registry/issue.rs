@@ -9,13 +9,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::report::build::{BuildError, IssueContext, build_report_data};
-use crate::report::data::{Authority, Issuer, ReportData, Signing};
-use crate::signing::SignError;
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
 use crate::keys::{KeyAlgorithm, KeyError, Signer};
+use crate::report::build::{BuildError, IssueContext, build_report_data};
+use crate::report::data::{Authority, Issuer, ReportData, Signing};
+use crate::signing::SignError;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -94,4 +94,3 @@ pub async fn issue_report(
     let sha256 = Sha256::digest(&pdf).into();
     Ok(IssuedReport { data, pdf, sha256 })
 }
-

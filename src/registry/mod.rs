@@ -21,13 +21,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use serde::Serialize;
 
-use issue::{IssueError, IssuedReport, issue_report};
-use crate::verify::{IssuedFacts, IssuedStatus};
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{ReportNumber, VerificationCode};
 use crate::keys::Signer;
 use crate::store::{NewReport, ReportRow, Store, StoreError};
+use crate::verify::{IssuedFacts, IssuedStatus};
+use issue::{IssueError, IssuedReport, issue_report};
 
 /// The longest revocation or reissue reason accepted, in characters.
 pub const MAX_REASON_CHARS: usize = 500;

@@ -25,7 +25,7 @@
 //! - Amounts in the authority's currency use the latest rate on or before
 //!   the as-of date; every rate used is listed with its date and source.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 
@@ -34,12 +34,12 @@ use super::data::{
     ExchangeRate, Holding, Issuer, REPORT_FORMAT, ReportData, Signing, Spending, SpendingMonth,
 };
 use crate::crypto::FieldCipher;
-use crate::domain::{Currency, HoldingKind, Money, ReportNumber, VerificationCode, start_of_day};
+use crate::domain::{BalancePoint, Bill, Currency, HoldingKind, Money, ReportNumber, VerificationCode, start_of_day};
 use crate::fx::{FxBook, FxError};
 use crate::import::passport_context;
-use crate::scoring::load::{LoadError, daily_totals, load_inputs};
+use crate::scoring::load::{AccountData, LoadError, daily_totals, load_account, scoring_inputs};
 use crate::scoring::{BillOutcome, BillStatus, Decision, decide};
-use crate::store::{Store, StoreError};
+use crate::store::{MonthlyFlow, Store, StoreError};
 
 /// Everything about an issuance that does not come from the account's data.
 #[derive(Debug, Clone)]
@@ -139,31 +139,27 @@ pub async fn build_report_data(
     check_not_future(as_of, ctx.issued_at.date_naive())?;
     let max_age = u64::from(ctx.max_data_age_days);
 
+    // One read of the account's data: the widest window any figure needs;
+    // the score and the figures are both derived from it.
     let month_start = as_of.with_day(1).unwrap_or(as_of);
     let months_from = month_start.checked_sub_months(Months::new(12)).unwrap_or(month_start);
     let balances_from = as_of - Days::new(WINDOW_12M - 1);
     let bills_from = as_of.checked_sub_months(Months::new(12)).unwrap_or(as_of) + Days::new(1);
-    let ((account, inputs), flows, categories, balances, bills, last_posted) = tokio::try_join!(
-        async { load_inputs(store, account_id, as_of, ctx.authority_currency).await.map_err(BuildError::from) },
-        async {
-            store
-                .monthly_flows(account_id, start_of_day(months_from), start_of_day(month_start))
-                .await
-                .map_err(BuildError::from)
-        },
+    let (data, categories, last_posted) = tokio::try_join!(
+        async { load_account(store, account_id, as_of, WINDOW_12M - 1).await.map_err(BuildError::from) },
         async {
             store
                 .category_spending(account_id, start_of_day(months_from), start_of_day(month_start))
                 .await
                 .map_err(BuildError::from)
         },
-        async { store.balances(account_id, balances_from, as_of).await.map_err(BuildError::from) },
-        async { store.bills(account_id, bills_from, as_of).await.map_err(BuildError::from) },
         async {
             let end = start_of_day(as_of + Days::new(1));
             store.last_posted_before(account_id, end).await.map_err(BuildError::from)
         },
     )?;
+    let AccountData { account, flows, balances, bills: all_bills, .. } = &data;
+    let bills: Vec<&Bill> = all_bills.iter().filter(|b| b.due_on >= bills_from).collect();
 
     // The data must reach the as-of date before anything is judged on it.
     let latest_balance = balances.iter().map(|b| b.date).max();
@@ -175,6 +171,12 @@ pub async fn build_report_data(
             max_age_days: ctx.max_data_age_days,
         });
     }
+    // One exchange-rate book for the score and the figures.
+    let home = home_currency(flows, balances, ctx.authority_currency);
+    let mut currencies = data.currencies();
+    currencies.insert(home);
+    let fx = FxBook::load(store, as_of, ctx.authority_currency, currencies.iter().copied()).await?;
+    let inputs = scoring_inputs(&data, as_of, &fx)?;
     let decision = decide(&inputs, ctx.threshold);
     if !decision.eligible {
         return Err(BuildError::Ineligible(Box::new(decision)));
@@ -185,26 +187,6 @@ pub async fn build_report_data(
         max_data_age_days: ctx.max_data_age_days,
     };
 
-    // The account's currency: the one most of its transactions use.
-    let mut counts: BTreeMap<Currency, i64> = BTreeMap::new();
-    for f in &flows {
-        *counts.entry(f.currency).or_default() += f.spending_count + f.income_count;
-    }
-    let home = counts
-        .iter()
-        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
-        .map(|(c, _)| *c)
-        .or_else(|| balances.first().map(|b| b.amount.currency()))
-        .unwrap_or(ctx.authority_currency);
-
-    let currencies: BTreeSet<Currency> = balances
-        .iter()
-        .map(|b| b.amount.currency())
-        .chain(flows.iter().map(|f| f.currency))
-        .chain(bills.iter().map(|b| b.amount.currency()))
-        .chain([home])
-        .collect();
-    let fx = FxBook::load(store, as_of, ctx.authority_currency, currencies.iter().copied()).await?;
     let mut rates_used: BTreeMap<(String, String, NaiveDate), ExchangeRate> = BTreeMap::new();
     // Holdings in another currency are converted into the account's; when
     // that takes a cross rate, it is printed with the rates it comes from.
@@ -273,7 +255,7 @@ pub async fn build_report_data(
         }
     }
     let month_name = |m: NaiveDate| m.format("%Y-%m").to_string();
-    for f in &flows {
+    for f in flows {
         let what = || format!("the spending of {}", month_name(f.month));
         let entry = by_month.entry(f.month).or_default();
         entry.0 += i128::from(fx.convert(exact(f.spending, f.currency, what)?, home)?.minor());
@@ -457,6 +439,21 @@ fn figures(
         minimum_6m: stated(six.iter().map(|(_, v)| *v).min())?,
         maximum_6m: stated(six.iter().map(|(_, v)| *v).max())?,
     })
+}
+
+/// The account's currency: the one most of its transactions use (then its
+/// first holding's, then the authority's).
+fn home_currency(flows: &[MonthlyFlow], balances: &[BalancePoint], fallback: Currency) -> Currency {
+    let mut counts: BTreeMap<Currency, i64> = BTreeMap::new();
+    for f in flows {
+        *counts.entry(f.currency).or_default() += f.spending_count + f.income_count;
+    }
+    counts
+        .iter()
+        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+        .map(|(c, _)| *c)
+        .or_else(|| balances.first().map(|b| b.amount.currency()))
+        .unwrap_or(fallback)
 }
 
 fn kind_label(kind: HoldingKind) -> &'static str {

@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
-use super::scorecard::{BALANCE_CARRY_DAYS, BALANCE_WINDOW_DAYS, MAX_MONTHLY_FLOW};
+use super::scorecard::{BALANCE_CARRY_DAYS, BALANCE_WINDOW_DAYS, BILL_WINDOW_MONTHS, MAX_MONTHLY_FLOW};
 use super::{BillOutcome, MonthFlow, ScoringInputs};
-use crate::domain::{BalancePoint, Currency, Money, start_of_day};
+use crate::domain::{BalancePoint, Bill, Currency, Money, start_of_day};
 use crate::fx::{FxBook, FxError};
-use crate::store::{AccountRow, Store, StoreError};
+use crate::store::{AccountRow, MonthlyFlow, Store, StoreError};
 
 /// The currency the scorecard's bands are written in.
 pub const SCORING_CURRENCY: Currency = Currency::CNY;
@@ -30,36 +30,74 @@ pub enum LoadError {
     Store(#[from] StoreError),
 }
 
-/// The account and its scoring inputs as of `as_of`.
+/// What one read of the store gives about an account as of a date: enough
+/// for its score and for its report's figures, so a report loads the
+/// account once.
+#[derive(Debug, Clone)]
+pub struct AccountData {
+    pub account: AccountRow,
+    /// Money in and out per month, for the 12 full months before the as-of
+    /// month.
+    pub flows: Vec<MonthlyFlow>,
+    /// Balances from `balances_from` to the as-of date, each holding's
+    /// latest earlier balance carried in (see [`Store::balances`]).
+    pub balances: Vec<BalancePoint>,
+    pub balances_from: NaiveDate,
+    /// Bills due in the 24 months up to the as-of date.
+    pub bills: Vec<Bill>,
+}
+
+impl AccountData {
+    /// Every currency the data uses, and the scorecard's.
+    pub fn currencies(&self) -> BTreeSet<Currency> {
+        self.flows
+            .iter()
+            .map(|f| f.currency)
+            .chain(self.balances.iter().map(|b| b.amount.currency()))
+            .chain(self.bills.iter().map(|b| b.amount.currency()))
+            .chain([SCORING_CURRENCY])
+            .collect()
+    }
+}
+
+/// Reads the account's data as of `as_of`, with balances from
+/// `balance_days` days before it (at least the scored window, 182 days).
+pub async fn load_account(
+    store: &Store,
+    account_id: &str,
+    as_of: NaiveDate,
+    balance_days: u64,
+) -> Result<AccountData, LoadError> {
+    let month_start = as_of.with_day(1).unwrap_or(as_of);
+    let months_from = month_start.checked_sub_months(Months::new(12)).unwrap_or(month_start);
+    let balances_from = as_of.checked_sub_days(Days::new(balance_days.max(BALANCE_WINDOW_DAYS))).unwrap_or(as_of);
+    let bills_from = as_of.checked_sub_months(Months::new(BILL_WINDOW_MONTHS)).unwrap_or(as_of);
+    let (account, flows, balances, bills) = tokio::try_join!(
+        store.account(account_id),
+        store.monthly_flows(account_id, start_of_day(months_from), start_of_day(month_start)),
+        store.balances(account_id, balances_from, as_of),
+        store.bills(account_id, bills_from, as_of),
+    )?;
+    let account = account.ok_or_else(|| LoadError::UnknownAccount(account_id.into()))?;
+    Ok(AccountData { account, flows, balances, balances_from, bills })
+}
+
+/// The account and its scoring inputs as of `as_of`: [`load_account`] with
+/// the scored window only, then [`scoring_inputs`].
 pub async fn load_inputs(
     store: &Store,
     account_id: &str,
     as_of: NaiveDate,
     fx_pivot: Currency,
 ) -> Result<(AccountRow, ScoringInputs), LoadError> {
-    let month_start = as_of.with_day(1).unwrap_or(as_of);
-    let months_from = month_start.checked_sub_months(Months::new(12)).unwrap_or(month_start);
-    // Only the scored window is loaded (plus each holding's balance just
-    // before it, to carry in).
-    let balances_from = as_of.checked_sub_days(Days::new(BALANCE_WINDOW_DAYS)).unwrap_or(as_of);
-    let day_before = as_of.pred_opt().unwrap_or(as_of);
-    let bills_from = as_of.checked_sub_months(Months::new(24)).unwrap_or(as_of);
+    let data = load_account(store, account_id, as_of, BALANCE_WINDOW_DAYS).await?;
+    let fx = FxBook::load(store, as_of, fx_pivot, data.currencies()).await?;
+    let inputs = scoring_inputs(&data, as_of, &fx)?;
+    Ok((data.account, inputs))
+}
 
-    let (account, flows, balances, bills) = tokio::try_join!(
-        store.account(account_id),
-        store.monthly_flows(account_id, start_of_day(months_from), start_of_day(month_start)),
-        store.balances(account_id, balances_from, day_before),
-        store.bills(account_id, bills_from, as_of),
-    )?;
-    let account = account.ok_or_else(|| LoadError::UnknownAccount(account_id.into()))?;
-
-    let currencies: BTreeSet<Currency> = flows
-        .iter()
-        .map(|f| f.currency)
-        .chain(balances.iter().map(|b| b.amount.currency()))
-        .chain([SCORING_CURRENCY])
-        .collect();
-    let fx = FxBook::load(store, as_of, fx_pivot, currencies).await?;
+/// The scorecard's inputs from the account's data, amounts in CNY.
+pub fn scoring_inputs(data: &AccountData, as_of: NaiveDate, fx: &FxBook) -> Result<ScoringInputs, FxError> {
     // A month's flow is clamped to MAX_MONTHLY_FLOW by the scorecard, so a
     // sum too large to convert (a few huge records) is simply "the most".
     let to_scoring = |minor: i128, currency: Currency| -> Result<i128, FxError> {
@@ -72,28 +110,31 @@ pub async fn load_inputs(
     };
 
     let mut months: BTreeMap<NaiveDate, MonthFlow> = BTreeMap::new();
-    for f in &flows {
+    for f in &data.flows {
         let m = months.entry(f.month).or_insert(MonthFlow { month: f.month, spending: 0, income: 0, transactions: 0 });
         m.spending += to_scoring(f.spending, f.currency)?;
         m.income += to_scoring(f.income, f.currency)?;
         m.transactions += u32::try_from(f.spending_count + f.income_count).unwrap_or(u32::MAX);
     }
 
-    let daily_balances = daily_totals(&balances, balances_from, day_before, BALANCE_CARRY_DAYS, |m| {
+    // The scored window: the 182 days ending the day before as_of.
+    let window_from = as_of.checked_sub_days(Days::new(BALANCE_WINDOW_DAYS)).unwrap_or(as_of);
+    let day_before = as_of.pred_opt().unwrap_or(as_of);
+    let daily_balances = daily_totals(&data.balances, window_from, day_before, BALANCE_CARRY_DAYS, |m| {
         fx.convert(m, SCORING_CURRENCY).map(|c| c.minor())
     })?;
 
-    let inputs = ScoringInputs {
+    let account = &data.account;
+    Ok(ScoringInputs {
         as_of,
         currency: SCORING_CURRENCY,
         opened_on: account.opened_on,
         phone_since: account.phone_since,
         address_since: account.address_since,
-        bills: bills.iter().map(|b| BillOutcome { due_on: b.due_on, paid_on: b.paid_on }).collect(),
+        bills: data.bills.iter().map(|b| BillOutcome { due_on: b.due_on, paid_on: b.paid_on }).collect(),
         daily_balances,
         months: months.into_values().collect(),
-    };
-    Ok((account, inputs))
+    })
 }
 
 /// The total of all holdings for every day from `from` (or the first day

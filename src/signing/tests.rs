@@ -191,10 +191,7 @@ fn oversize_signature_is_refused() {
     let (signer, _) = signer(KeyAlgorithm::Ed25519);
     let small = SignOptions { contents_size: 512, ..opts() };
     let err = sign_pdf(&tiny_pdf(), &signer, t0(), &small).unwrap_err();
-    assert!(
-        matches!(err, SignError::SignatureTooLarge { reserved: 512, needed } if needed > 512),
-        "unexpected {err}"
-    );
+    assert!(matches!(err, SignError::SignatureTooLarge { reserved: 512, needed } if needed > 512), "unexpected {err}");
 }
 
 #[test]

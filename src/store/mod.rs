@@ -170,8 +170,8 @@ pub(crate) trait Backend {
     /// End-of-day balances of every holding with `from <= date <= to`,
     /// ordered by holding then date.
     async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
-    /// A holding's latest balance before `date`.
-    async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>>;
+    /// Each of `holdings`' latest balance before `date`, in one statement.
+    async fn balances_before(&self, account: &str, holdings: &[&str], date: NaiveDate) -> Result<Vec<BalancePoint>>;
     /// The posting time of the account's latest transaction before `before`.
     async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
     /// Bills with `from <= due_on <= to`, by due date.
@@ -323,15 +323,26 @@ impl Store {
     /// range comes after `from` also brings its latest balance before `from`,
     /// so callers can carry it into the range. (A holding with no balance in
     /// the range is taken as no longer held.)
+    ///
+    /// Two statements at most, whatever the number of holdings: the range,
+    /// then (only when some holding starts after `from`, which daily data
+    /// never does) the carry-ins of those holdings together.
     pub async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let window = dispatch!(self, b => b.balances_between(account, from, to).await)?;
-        let mut out = Vec::with_capacity(window.len());
+        let late: Vec<&str> = window
+            .chunk_by(|a, b| a.holding == b.holding)
+            .filter(|h| h.first().is_some_and(|first| first.date > from))
+            .map(|h| h[0].holding.as_str())
+            .collect();
+        if late.is_empty() {
+            return Ok(window);
+        }
+        let before = dispatch!(self, b => b.balances_before(account, &late, from).await)?;
+        let mut out = Vec::with_capacity(window.len() + before.len());
+        let mut carry = before.into_iter().peekable();
         for holding in window.chunk_by(|a, b| a.holding == b.holding) {
-            if holding.first().is_some_and(|first| first.date > from) {
-                let id = holding[0].holding.as_str();
-                if let Some(before) = dispatch!(self, b => b.balance_before(account, id, from).await)? {
-                    out.push(before);
-                }
+            if let Some(p) = carry.next_if(|p| p.holding == holding[0].holding) {
+                out.push(p);
             }
             out.extend_from_slice(holding);
         }

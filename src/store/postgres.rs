@@ -165,17 +165,20 @@ impl Backend for PgStore {
         rows.iter().map(rows::balance).collect()
     }
 
-    async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
-        let row = sqlx::query(
-            "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
-             WHERE account_id = $1 AND holding = $2 AND date < $3 ORDER BY date DESC LIMIT 1",
+    async fn balances_before(&self, account: &str, holdings: &[&str], date: NaiveDate) -> Result<Vec<BalancePoint>> {
+        let rows = sqlx::query(
+            "SELECT b.account_id, b.holding, b.kind, b.date, b.amount_minor, b.currency, b.institution \
+             FROM (SELECT holding, MAX(date) AS last FROM balances \
+                   WHERE account_id = $1 AND holding = ANY($2) AND date < $3 GROUP BY holding) m \
+             JOIN balances b ON b.account_id = $1 AND b.holding = m.holding AND b.date = m.last \
+             ORDER BY b.holding",
         )
         .bind(account)
-        .bind(holding)
+        .bind(holdings)
         .bind(date)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        row.as_ref().map(rows::balance).transpose()
+        rows.iter().map(rows::balance).collect()
     }
 
     async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {

@@ -236,17 +236,21 @@ impl Backend for SqliteStore {
         rows.iter().map(rows::balance).collect()
     }
 
-    async fn balance_before(&self, account: &str, holding: &str, date: NaiveDate) -> Result<Option<BalancePoint>> {
-        let row = sqlx::query(
-            "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
-             WHERE account_id = ? AND holding = ? AND date < ? ORDER BY date DESC LIMIT 1",
-        )
-        .bind(account)
-        .bind(holding)
-        .bind(date)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(rows::balance).transpose()
+    async fn balances_before(&self, account: &str, holdings: &[&str], date: NaiveDate) -> Result<Vec<BalancePoint>> {
+        let marks = vec!["?"; holdings.len()].join(", ");
+        let sql = format!(
+            "SELECT b.account_id, b.holding, b.kind, b.date, b.amount_minor, b.currency, b.institution \
+             FROM (SELECT holding, MAX(date) AS last FROM balances \
+                   WHERE account_id = ? AND holding IN ({marks}) AND date < ? GROUP BY holding) m \
+             JOIN balances b ON b.account_id = ? AND b.holding = m.holding AND b.date = m.last \
+             ORDER BY b.holding"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account);
+        for h in holdings {
+            q = q.bind(*h);
+        }
+        let rows = q.bind(date).bind(account).fetch_all(&self.pool).await?;
+        rows.iter().map(rows::balance).collect()
     }
 
     async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {

@@ -42,12 +42,12 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::keys::{KeyRing, PublishedKey};
 use crate::pdf::render::REPORT_JSON_NAME;
 use crate::pdf::scan;
 use crate::signing::{
     CmsFindings, ContainerChange, VerifyError, container_changes, expected_container, inspect_cms, verify_chain,
 };
-use crate::keys::{KeyRing, PublishedKey};
 
 /// The outcome of verifying one file.
 #[derive(Debug, Clone, Serialize)]

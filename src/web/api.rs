@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::ApiError;
+use super::AppState;
 use super::lookup::{ClientAddr, LookupError, lookup};
 use super::status::StatusBody;
 use super::upload::check_upload;
-use super::AppState;
 
 impl From<LookupError> for ApiError {
     fn from(e: LookupError) -> Self {

@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::AppState;
 use super::csrf;
 use super::lookup::{ClientAddr, LookupError, lookup};
 use super::status::StatusView;
 use super::upload::{UploadOutcome, check_upload};
-use super::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
 
 /// Pages carry report data and codes in their URLs: not cached, not

@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::AppState;
 use super::error::json_error;
 use super::{MAX_URI_BYTES, pages, request_id};
-use super::AppState;
 
 /// Longest framework message read back to be reshaped.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024;

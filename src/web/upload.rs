@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use super::AppState;
 use super::lookup::{LookupError, admit, found_or_count};
 use super::status::StatusBody;
-use super::AppState;
 use crate::domain::{ReportNumber, VerificationCode};
 use crate::keys::published_keys;
 use crate::registry::{RegisteredReport, Status};

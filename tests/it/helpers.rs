@@ -6,12 +6,30 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use standing::app::Application;
-use standing::web::AppState;
 use standing::clock::{FixedClock, SharedClock};
 use standing::config::{DatabaseUrl, Settings};
 use standing::crypto::MasterKey;
 use standing::import::{ImportError, ImportOptions, ImportReport, Progress, import_files};
+use standing::web::AppState;
 use tempfile::TempDir;
+
+/// The master key every test uses (base64 of the bytes 0..=31): one
+/// constant, so a sealed value written by one helper opens in another.
+pub const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// `TEST_LOG=1` (or a filter such as `TEST_LOG=standing=debug`) shows the
+/// service's tracing output for a failing test; silent otherwise.
+pub fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(filter) = std::env::var("TEST_LOG") else { return };
+        let filter = if filter == "1" || filter == "true" { "info,sqlx=warn".to_owned() } else { filter };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
+}
 
 /// A database that exists for one test.
 pub struct TestDb {
@@ -24,6 +42,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        init_test_log();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
         match std::env::var("TEST_DATABASE_URL") {
@@ -52,7 +71,7 @@ impl TestDb {
         s.database.url = DatabaseUrl::new(self.url.clone());
         s.database.max_connections = 4;
         s.data_dir = self.dir.join("var");
-        s.master_key = Some(standing::config::Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+        s.master_key = Some(standing::config::Secret::new(MASTER_KEY));
         s.listen = "127.0.0.1:0".parse().unwrap();
         s
     }
@@ -105,7 +124,7 @@ pub fn standing(db: &TestDb) -> std::process::Command {
     }
     cmd.env("DATABASE_URL", &db.url)
         .env("STANDING_DATA_DIR", db.dir.join("var"))
-        .env("STANDING_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .env("STANDING_MASTER_KEY", MASTER_KEY)
         .env("STANDING_LOG", "warn");
     cmd
 }
@@ -193,7 +212,7 @@ pub async fn import(state: &AppState, files: &[PathBuf]) -> Result<ImportReport,
 }
 
 pub fn master_key() -> MasterKey {
-    MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap()
+    MasterKey::from_base64(MASTER_KEY).unwrap()
 }
 
 // Record builders, in the exact shape of DESIGN.md.

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Days, Utc};
 use rand::SeedableRng;
 use standing::demo::demo_dir;
-use standing::web::AppState;
 use standing::domain::ReportNumber;
 use standing::keys::load_signer;
 use standing::registry::issue::{IssuedReport, issue_report};
 use standing::registry::{Registry, RegistryError, ReportState, Status};
 use standing::store::Store;
+use standing::web::AppState;
 
 use crate::helpers::*;
 

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use chrono::{TimeZone, Utc};
 use standing::demo::demo_dir;
 use standing::keys::{KeyPair, Signer, root_certificate, signing_certificate};
-use standing::signing::render_and_sign;
 use standing::pdf::render::extract_report_json;
+use standing::signing::render_and_sign;
 
 use crate::helpers::*;
 use crate::tools;

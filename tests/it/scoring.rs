@@ -8,10 +8,10 @@
 
 use chrono::NaiveDate;
 use standing::demo::demo_dir;
-use standing::web::AppState;
 use standing::demo::{Band, DEMO_AS_OF, PROFILES};
 use standing::domain::Currency;
 use standing::scoring::{self, DEFAULT_THRESHOLD, Decision, SCORECARD_VERSION};
+use standing::web::AppState;
 
 use crate::helpers::*;
 

@@ -210,7 +210,7 @@ async fn the_sqlite_files_are_private_to_their_user() {
     settings.database.url = DatabaseUrl::new(format!("sqlite:{}", path.display()));
     settings.database.max_connections = 2;
     settings.data_dir = dir.path().join("var");
-    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    settings.master_key = Some(Secret::new(MASTER_KEY));
 
     // Open (which migrates: the first writes) and import, so that the
     // write-ahead log and its index exist.

@@ -7,8 +7,8 @@ use chrono::{TimeZone, Utc};
 use sha2::{Digest, Sha256};
 use standing::demo::demo_dir;
 use standing::keys::{KeyAlgorithm, KeyRing, KeyStatus, KeyStore};
-use standing::signing::render_and_sign;
 use standing::report::sample::sample_report;
+use standing::signing::render_and_sign;
 use standing::verify::verify_pdf;
 
 use crate::helpers::*;

@@ -9,13 +9,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{TimeZone, Utc};
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
-use standing::demo::demo_dir;
-use standing::web::AppState;
 use standing::clock::Clock;
 use standing::config::Settings;
+use standing::demo::demo_dir;
 use standing::domain::ReportNumber;
 use standing::keys;
 use standing::registry::issue::{self, IssuedReport};
+use standing::web::AppState;
 
 use crate::helpers::*;
 

@@ -112,7 +112,8 @@ fn set_field(line: &str, field: &str, value: &str) -> String {
 const TRANSACTION: &str = r#"{"type":"transaction","id":"T-1","account":"A1001","posted_at":"2026-01-03T12:00:00Z","amount":"-125.40","currency":"CNY","category":"groceries"}"#;
 const BALANCE: &str = r#"{"type":"balance","account":"A1001","holding":"H-1","kind":"savings","date":"2026-01-03","amount":"52000.00","currency":"CNY"}"#;
 const BILL: &str = r#"{"type":"bill","id":"B-1","account":"A1001","biller":"State Grid Shanghai","kind":"utility","due_on":"2026-01-15","amount":"230.00","currency":"CNY","paid_on":"2026-01-14"}"#;
-const FX_RATE: &str = r#"{"type":"fx_rate","base":"CNY","quote":"CAD","date":"2026-11-20","rate":"0.1932","source":"Bank of Canada"}"#;
+const FX_RATE: &str =
+    r#"{"type":"fx_rate","base":"CNY","quote":"CAD","date":"2026-11-20","rate":"0.1932","source":"Bank of Canada"}"#;
 
 /// Every date field of every record type: (record, field, the noun in
 /// its message).
@@ -138,8 +139,7 @@ fn impossible_dates_are_refused_in_every_date_field() {
         for date in ["0000-01-01", "0001-01-01", "1000-06-15", "9999-12-31", "2101-01-01"] {
             let line = set_field(record, field, &value_for(field, date));
             let err = error_of(&line);
-            let expected =
-                format!("field `{field}`: {} is not a plausible {what} (accepted: ", value_for(field, date));
+            let expected = format!("field `{field}`: {} is not a plausible {what} (accepted: ", value_for(field, date));
             assert!(err.starts_with(&expected), "{field} = {date}\n  gave `{err}`\n  expected `{expected}…`");
         }
     }

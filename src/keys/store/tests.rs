@@ -69,9 +69,7 @@ fn creates_once_then_loads_the_same_keys() {
 
     // A renamed sealed file does not open either (the name is bound in).
     std::fs::copy(dir.join(format!("signing-{kid}.key.sealed")), dir.join("root.key.sealed.x")).unwrap();
-    assert!(
-        cipher().open(&std::fs::read(dir.join("root.key.sealed.x")).unwrap(), &seal_context(ROOT_KEY)).is_err()
-    );
+    assert!(cipher().open(&std::fs::read(dir.join("root.key.sealed.x")).unwrap(), &seal_context(ROOT_KEY)).is_err());
 
     // Another algorithm under the same root: a key of its own, both published.
     let p256 = KeyStore::load_or_create(&dir, KeyAlgorithm::EcdsaP256, "Example Credit", &c, t(2027)).unwrap();
@@ -150,7 +148,6 @@ fn operator_supplied_chain_and_key() {
 
     // The root's key with the leaf's certificate is refused.
     let wrong = root_key.to_pkcs8_der().unwrap();
-    std::fs::write(&key, der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &wrong).unwrap())
-        .unwrap();
+    std::fs::write(&key, der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, &wrong).unwrap()).unwrap();
     assert!(matches!(Signer::from_operator(&chain, &key), Err(KeyError::KeyCertificateMismatch)));
 }

@@ -2,8 +2,8 @@
 //! subsets in, fixed id and dates, the document information, the attached
 //! `report.json`, compressed streams; and reading `report.json` back.
 
-use super::*;
 use super::fonts::*;
+use super::*;
 
 /// One text run per face showing each used glyph once: all printpdf needs
 /// to describe the fonts.
@@ -77,8 +77,6 @@ pub(super) fn embed_subsets(doc: &mut PDocument, fonts: &Fonts, used: &UsedGlyph
     }
     Ok(())
 }
-
-
 
 /// [`crate::pdf::text_string`] as printpdf's lopdf writes it.
 pub(super) fn text_string(s: &str) -> PObject {

@@ -229,4 +229,3 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     let words: Vec<&str> = kept.split_whitespace().collect();
     if words.is_empty() { Cow::Borrowed("(see report.json)") } else { Cow::Owned(words.join(" ")) }
 }
-

@@ -1,9 +1,8 @@
 //! Page geometry, colours and the [`Layout`] that places text, rules,
 //! panels and tables on pages, breaking pages where needed.
 
-use super::*;
 use super::fonts::*;
-
+use super::*;
 
 pub(super) const PAGE_W: f32 = 595.276;
 pub(super) const PAGE_H: f32 = 841.89;
@@ -373,4 +372,3 @@ impl Layout<'_> {
         self.line(MARGIN_X, y, RIGHT, y, 0.6, RULE);
     }
 }
-

@@ -24,8 +24,8 @@ use printpdf_lopdf::{
 use sha2::{Digest, Sha256};
 
 use super::subset::FontProgram;
-use crate::report::data::{Amount, AssetFigures, ReportData};
 use crate::domain::Currency;
+use crate::report::data::{Amount, AssetFigures, ReportData};
 
 mod content;
 mod finish;
@@ -37,8 +37,8 @@ mod sections;
 mod tests;
 
 use content::{GlyphUse, UsedGlyphs};
-use finish::*;
 pub use finish::extract_report_json;
+use finish::*;
 use fonts::*;
 pub use fonts::{Fonts, printable};
 use layout::*;
@@ -49,7 +49,6 @@ pub use crate::report::sample::sample_report;
 
 /// The name of the attached report data.
 pub const REPORT_JSON_NAME: &str = "report.json";
-
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

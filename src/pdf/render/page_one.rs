@@ -1,9 +1,9 @@
 //! Page one: the issuer, the key facts, the applicant, the coverage, the
 //! eligibility statement and the verification block with its QR code.
 
-use super::*;
 use super::fonts::*;
 use super::layout::*;
+use super::*;
 
 /// The verification URL without its query (the code is printed separately).
 pub(super) fn url_without_query(url: &str) -> &str {

@@ -1,9 +1,9 @@
 //! The report's sections after page one (assets, spending, bills) and the
 //! running header and footer of every page.
 
-use super::*;
 use super::fonts::*;
 use super::layout::*;
+use super::*;
 
 pub(super) fn asset_cells(label: Vec<(String, Face, Rgb3)>, f: &AssetFigures, face: Face) -> Vec<Cell> {
     let mut row = vec![Cell { lines: label }];
@@ -126,7 +126,15 @@ pub(super) fn spending(l: &mut Layout<'_>, d: &ReportData) {
         let v = step * i;
         let y = y_base - plot_h * (v as f32 / top_value);
         l.line(x0, y, RIGHT, y, if i == 0 { 0.8 } else { 0.35 }, if i == 0 { MUTED } else { RULE });
-        l.text(x0 - 5.0, y + 2.4, Face::Regular, 6.8, MUTED, &crate::domain::money::group(&v.to_string()), Align::Right);
+        l.text(
+            x0 - 5.0,
+            y + 2.4,
+            Face::Regular,
+            6.8,
+            MUTED,
+            &crate::domain::money::group(&v.to_string()),
+            Align::Right,
+        );
     }
     let n = s.months.len().max(1) as f32;
     let slot = plot_w / n;

@@ -111,7 +111,6 @@ fn renders_deterministically_with_classic_xref() {
     assert!(a.len() < 200_000, "{} bytes", a.len());
 }
 
-
 #[test]
 fn qpdf_and_pdftotext_accept_it() {
     let (data, pdf) = render_sample();

@@ -8,12 +8,12 @@ use serde_json::json;
 
 use super::signature::parse_pdf_date;
 use super::*;
-use der::Decode;
-use sha2::{Digest, Sha256};
 use crate::keys::{KeyPair, Signer, root_certificate, signing_certificate};
-use crate::signing::render_and_sign;
 use crate::pdf::render::{Fonts, render_pdf};
 use crate::report::sample::sample_report;
+use crate::signing::render_and_sign;
+use der::Decode;
+use sha2::{Digest, Sha256};
 
 mod container;
 
