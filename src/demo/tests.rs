@@ -8,6 +8,7 @@ use super::*;
 use crate::domain::{
     CountryCode, Currency, EmailAddress, FullName, Money, PassportNumber, PhoneNumber, Rate, RecordId,
 };
+use crate::import::{RECORD_TYPES, record_fields};
 
 const REGENERATE: &str = "cargo test --lib demo::tests::regenerate_fixtures -- --ignored";
 
@@ -134,28 +135,10 @@ fn generate_replaces_stale_files_of_ours_only() {
 }
 
 /// The fields of each record type, in the order DESIGN.md shows them.
-fn expected_keys(ty: &str) -> &'static [&'static str] {
-    match ty {
-        "account" => &[
-            "type",
-            "id",
-            "full_name",
-            "date_of_birth",
-            "nationality",
-            "passport_number",
-            "passport_country",
-            "phone",
-            "email",
-            "opened_on",
-            "phone_since",
-            "address_since",
-        ],
-        "transaction" => &["type", "id", "account", "posted_at", "amount", "currency", "category", "merchant"],
-        "balance" => &["type", "account", "holding", "kind", "institution", "date", "amount", "currency"],
-        "bill" => &["type", "id", "account", "biller", "kind", "due_on", "amount", "currency", "paid_on"],
-        "fx_rate" => &["type", "base", "quote", "date", "rate", "source"],
-        other => panic!("unexpected record type {other}"),
-    }
+/// `type`, then the fields the importer accepts for `ty`, in order.
+fn expected_keys(ty: &str) -> Vec<&'static str> {
+    assert!(RECORD_TYPES.contains(&ty), "unexpected record type {ty}");
+    std::iter::once("type").chain(record_fields(ty).iter().copied()).collect()
 }
 
 #[test]
@@ -172,7 +155,7 @@ fn every_line_has_exactly_the_documented_fields_with_valid_values() {
             let present: Vec<&str> = keys.iter().copied().filter(|k| obj.contains_key(*k)).collect();
             assert_eq!(obj.len(), present.len(), "{}: unknown fields in {}", r.at, r.raw);
             let optional = |k: &str| ty == "bill" && k == "paid_on";
-            for k in keys {
+            for k in &keys {
                 assert!(obj.contains_key(*k) || optional(k), "{}: missing `{k}`", r.at);
             }
             // Field order as documented.

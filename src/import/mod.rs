@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 pub use lines::{Line, LineReader, MAX_LINE_BYTES, ReadLine};
 pub use record::{
     EARLIEST_FINANCIAL_DATE, EARLIEST_LIFE_DATE, LATEST_DATE, LineError, RECORD_TYPES, Record, parse_line,
+    record_fields,
 };
 
 use crate::clock::Clock;

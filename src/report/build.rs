@@ -238,7 +238,7 @@ pub async fn build_report_data(
         });
     }
     let total_series =
-        daily_totals(&balances, balances_from, as_of, max_age, |m| fx.convert(m, home).map(|c| c.minor()))?;
+        daily_totals(balances, balances_from, as_of, max_age, |m| fx.convert(m, home).map(|c| c.minor()))?;
     let total = figures(&total_series, as_of, home, &mut dual, || "the total of the balances".to_owned())?;
     let assets = Assets {
         currency: home.code().to_owned(),

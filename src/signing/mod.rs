@@ -254,7 +254,7 @@ pub fn render_and_sign(
         contact_info: Some(data.verification_url.clone()),
         ..SignOptions::default()
     };
-    Ok(sign_pdf(&unsigned, signer, signing_time, &options)?)
+    sign_pdf(&unsigned, signer, signing_time, &options)
 }
 
 #[cfg(test)]

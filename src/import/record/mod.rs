@@ -147,107 +147,66 @@ pub const RECORD_TYPES: [&str; 5] = ["account", "transaction", "balance", "bill"
 
 type Field<'a> = Option<Cow<'a, str>>;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw<'a> {
-    #[serde(borrow, rename = "type")]
-    record_type: Field<'a>,
-    #[serde(borrow)]
-    id: Field<'a>,
-    #[serde(borrow)]
-    account: Field<'a>,
-    #[serde(borrow)]
-    full_name: Field<'a>,
-    #[serde(borrow)]
-    date_of_birth: Field<'a>,
-    #[serde(borrow)]
-    nationality: Field<'a>,
-    #[serde(borrow)]
-    passport_number: Field<'a>,
-    #[serde(borrow)]
-    passport_country: Field<'a>,
-    #[serde(borrow)]
-    phone: Field<'a>,
-    #[serde(borrow)]
-    email: Field<'a>,
-    #[serde(borrow)]
-    opened_on: Field<'a>,
-    #[serde(borrow)]
-    phone_since: Field<'a>,
-    #[serde(borrow)]
-    address_since: Field<'a>,
-    #[serde(borrow)]
-    posted_at: Field<'a>,
-    #[serde(borrow)]
-    amount: Field<'a>,
-    #[serde(borrow)]
-    currency: Field<'a>,
-    #[serde(borrow)]
-    category: Field<'a>,
-    #[serde(borrow)]
-    merchant: Field<'a>,
-    #[serde(borrow)]
-    holding: Field<'a>,
-    #[serde(borrow)]
-    date: Field<'a>,
-    #[serde(borrow)]
-    biller: Field<'a>,
-    #[serde(borrow)]
-    due_on: Field<'a>,
-    #[serde(borrow)]
-    paid_on: Field<'a>,
-    #[serde(borrow)]
-    base: Field<'a>,
-    #[serde(borrow)]
-    quote: Field<'a>,
-    #[serde(borrow)]
-    rate: Field<'a>,
-    #[serde(borrow)]
-    source: Field<'a>,
-    #[serde(borrow)]
-    kind: Field<'a>,
-    #[serde(borrow)]
-    institution: Field<'a>,
+/// Declares [`Raw`] with one optional field per name, and [`Raw::fields`]
+/// listing them: the names are written once.
+macro_rules! raw_record {
+    ($($field:ident),* $(,)?) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw<'a> {
+            #[serde(borrow, rename = "type")]
+            record_type: Field<'a>,
+            $(
+                #[serde(borrow)]
+                $field: Field<'a>,
+            )*
+        }
+
+        const FIELD_COUNT: usize = [$(stringify!($field)),*].len();
+
+        impl Raw<'_> {
+            /// (name, present) for every field except `type`.
+            fn fields(&self) -> [(&'static str, bool); FIELD_COUNT] {
+                [$((stringify!($field), self.$field.is_some())),*]
+            }
+        }
+    };
 }
 
-impl<'a> Raw<'a> {
-    /// (name, present) for every field except `type`, in file order.
-    fn fields(&self) -> [(&'static str, bool); 28] {
-        [
-            ("id", self.id.is_some()),
-            ("account", self.account.is_some()),
-            ("full_name", self.full_name.is_some()),
-            ("date_of_birth", self.date_of_birth.is_some()),
-            ("nationality", self.nationality.is_some()),
-            ("passport_number", self.passport_number.is_some()),
-            ("passport_country", self.passport_country.is_some()),
-            ("phone", self.phone.is_some()),
-            ("email", self.email.is_some()),
-            ("opened_on", self.opened_on.is_some()),
-            ("phone_since", self.phone_since.is_some()),
-            ("address_since", self.address_since.is_some()),
-            ("posted_at", self.posted_at.is_some()),
-            ("amount", self.amount.is_some()),
-            ("currency", self.currency.is_some()),
-            ("category", self.category.is_some()),
-            ("merchant", self.merchant.is_some()),
-            ("holding", self.holding.is_some()),
-            ("kind", self.kind.is_some()),
-            ("institution", self.institution.is_some()),
-            ("date", self.date.is_some()),
-            ("biller", self.biller.is_some()),
-            ("due_on", self.due_on.is_some()),
-            ("paid_on", self.paid_on.is_some()),
-            ("base", self.base.is_some()),
-            ("quote", self.quote.is_some()),
-            ("rate", self.rate.is_some()),
-            ("source", self.source.is_some()),
-        ]
-    }
-}
+raw_record!(
+    id,
+    account,
+    full_name,
+    date_of_birth,
+    nationality,
+    passport_number,
+    passport_country,
+    phone,
+    email,
+    opened_on,
+    phone_since,
+    address_since,
+    posted_at,
+    amount,
+    currency,
+    category,
+    merchant,
+    holding,
+    kind,
+    institution,
+    date,
+    biller,
+    due_on,
+    paid_on,
+    base,
+    quote,
+    rate,
+    source,
+);
 
-/// Fields each record type may carry; the rest are refused.
-fn allowed_fields(kind: &str) -> &'static [&'static str] {
+/// Fields each record type may carry, in the order the documentation (and
+/// the demo data) writes them; the rest are refused.
+pub fn record_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "account" => &[
             "id",
@@ -363,7 +322,7 @@ pub fn parse_line(line: &str, today: NaiveDate) -> Result<Record, LineError> {
             RECORD_TYPES.join(", ")
         ));
     }
-    let allowed = allowed_fields(kind);
+    let allowed = record_fields(kind);
     if let Some((name, _)) = raw.fields().into_iter().find(|(name, present)| *present && !allowed.contains(name)) {
         let article = if matches!(kind, "account" | "fx_rate") { "an" } else { "a" };
         return Err(format!("field `{name}` is not allowed in {article} {kind} record"));
