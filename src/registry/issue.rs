@@ -32,6 +32,11 @@ pub enum IssueError {
 /// A signed report and what it attests.
 #[derive(Debug, Clone)]
 pub struct IssuedReport {
+    /// The report's number and code as issued (also in `data` as text).
+    pub number: ReportNumber,
+    pub code: VerificationCode,
+    /// The account it attests.
+    pub account_id: String,
     pub data: ReportData,
     pub pdf: Vec<u8>,
     /// SHA-256 of the signed PDF, as published for verification.
@@ -92,5 +97,12 @@ pub async fn issue_report(
     let data = build_report_data(store, cipher, account_id, as_of, &ctx).await?;
     let pdf = crate::signing::render_and_sign(&data, signer, issued_at, &report.issuer_name)?;
     let sha256 = Sha256::digest(&pdf).into();
-    Ok(IssuedReport { data, pdf, sha256 })
+    Ok(IssuedReport {
+        number: ctx.report_number,
+        code: ctx.verification_code,
+        account_id: account_id.to_owned(),
+        data,
+        pdf,
+        sha256,
+    })
 }

@@ -228,7 +228,7 @@ pub enum RegistryError {
     ReasonTooLong { max: usize },
     #[error("the reason contains control characters")]
     ReasonHasControlCharacters,
-    /// What was to be recorded is not a report this service issues.
+    /// What was to be recorded cannot be encoded (its JSON).
     #[error("invalid report: {0}")]
     Invalid(String),
     #[error("registry storage failed")]
@@ -286,39 +286,35 @@ impl Registry {
         Registry { store, cipher }
     }
 
-    /// Records an issued report of `account_id` as `valid`. Callers hand the
-    /// PDF out only after this returns `Ok`.
-    #[tracing::instrument(skip_all, fields(report = %issued.data.report_number))]
-    pub async fn record(&self, issued: &IssuedReport, account_id: &str) -> Result<(), RegistryError> {
-        let row = self.new_report(issued, account_id)?;
+    /// Records an issued report as `valid`. Callers hand the PDF out only
+    /// after this returns `Ok`.
+    #[tracing::instrument(skip_all, fields(report = %issued.number))]
+    pub async fn record(&self, issued: &IssuedReport) -> Result<(), RegistryError> {
+        let row = self.new_report(issued)?;
         self.store.insert_report(&row).await?;
         tracing::info!("report recorded");
         Ok(())
     }
 
     /// The row to store for `issued`: code hashed, JSON and PDF sealed.
-    fn new_report(&self, issued: &IssuedReport, account_id: &str) -> Result<NewReport, RegistryError> {
-        let data = &issued.data;
-        let number = ReportNumber::parse(&data.report_number)
-            .map_err(|e| RegistryError::Invalid(format!("report number: {}", e.0)))?;
-        let code = VerificationCode::parse(&data.verification_code)
-            .map_err(|e| RegistryError::Invalid(format!("verification code: {}", e.0)))?;
+    fn new_report(&self, issued: &IssuedReport) -> Result<NewReport, RegistryError> {
+        let (data, number, code) = (&issued.data, &issued.number, &issued.code);
         let value = serde_json::to_value(data).map_err(|e| RegistryError::Invalid(format!("report JSON: {e}")))?;
         let json = serde_json::to_vec(&value).map_err(|e| RegistryError::Invalid(format!("report JSON: {e}")))?;
         let facts = serde_json::to_vec(&StoredFacts::of(&value))
             .map_err(|e| RegistryError::Invalid(format!("key facts: {e}")))?;
         Ok(NewReport {
             report_number: number.to_string(),
-            code_hash: self.cipher.secret_digest(&code_context(&number), code.compact()).to_vec(),
-            account_id: account_id.to_owned(),
+            code_hash: self.cipher.secret_digest(&code_context(number), code.compact()).to_vec(),
+            account_id: issued.account_id.clone(),
             as_of: data.as_of,
             issued_at: data.issued_at,
             valid_until: data.valid_until,
             pdf_sha256: issued.sha256.to_vec(),
             key_id: data.signing.key_id.clone(),
-            report_json_sealed: self.cipher.seal(&json, &json_context(&number)),
-            key_facts_sealed: self.cipher.seal(&facts, &facts_context(&number)),
-            pdf_sealed: self.cipher.seal(&issued.pdf, &pdf_context(&number)),
+            report_json_sealed: self.cipher.seal(&json, &json_context(number)),
+            key_facts_sealed: self.cipher.seal(&facts, &facts_context(number)),
+            pdf_sealed: self.cipher.seal(&issued.pdf, &pdf_context(number)),
         })
     }
 
@@ -411,7 +407,7 @@ impl Registry {
         rng: &mut (impl RngCore + Send),
     ) -> Result<IssuedReport, RegistryError> {
         let issued = issue_report(settings, &self.store, &self.cipher, signer, account_id, as_of, now, rng).await?;
-        self.record(&issued, account_id).await?;
+        self.record(&issued).await?;
         Ok(issued)
     }
 
@@ -439,7 +435,7 @@ impl Registry {
         let issued =
             issue_report(settings, &self.store, &self.cipher, signer, &old.account_id, now.date_naive(), now, rng)
                 .await?;
-        let new = self.new_report(&issued, &old.account_id)?;
+        let new = self.new_report(&issued)?;
         let won = self.store.supersede_report(&number.to_string(), &new, reason, now).await?;
         let old = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
         if !won {

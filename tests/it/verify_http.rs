@@ -47,7 +47,7 @@ async fn issue(state: &AppState, account: &str, seed: u64) -> IssuedReport {
     )
     .await
     .unwrap();
-    state.registry.record(&issued, account).await.unwrap();
+    state.registry.record(&issued).await.unwrap();
     issued
 }
 
