@@ -47,6 +47,8 @@
 //! - [`app`]: start-up — the state, the keys, the router, a bound listener.
 //!
 //! The command line (`src/main.rs`, `src/cli/`) is a thin layer over these.
+//! `testing` (hidden from the docs) runs the outside tools that judge our
+//! PDFs, for the unit and the integration tests alike.
 //! The applicant's journey (`applications/`, `identity/`), email (`mail/`),
 //! the staff console (`staff/`) and the audit log (`audit/`) will each get a
 //! module of their own beside `registry`, using the layers above them.
@@ -66,7 +68,7 @@ pub mod report;
 pub mod scoring;
 pub mod signing;
 pub mod store;
-#[cfg(test)]
-mod tools;
+#[doc(hidden)]
+pub mod testing;
 pub mod verify;
 pub mod web;

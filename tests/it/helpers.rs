@@ -171,7 +171,61 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+/// One method per endpoint, so a test reads as what it asks the service.
 impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET {path}` (with its query).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn healthz(&self) -> reqwest::Response {
+        self.get("/healthz").await
+    }
+
+    pub async fn readyz(&self) -> reqwest::Response {
+        self.get("/readyz").await
+    }
+
+    /// `GET /api/v1/reports/{number}?code={code}`: the status API.
+    pub async fn report_status(&self, number: &str, code: &str) -> reqwest::Response {
+        self.get(&format!("/api/v1/reports/{number}?code={code}")).await
+    }
+
+    /// `GET /verify/{number}?c={code}`: the QR code's page.
+    pub async fn verify_page(&self, number: &str, code: &str) -> reqwest::Response {
+        self.get(&format!("/verify/{number}?c={code}")).await
+    }
+
+    /// `GET /verify`: the form (number + code, or a PDF upload).
+    pub async fn verify_form(&self) -> reqwest::Response {
+        self.get("/verify").await
+    }
+
+    /// `POST /api/v1/verify` with `body` as `content_type`.
+    pub async fn verify_upload(&self, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        let request = self.client.post(self.url("/api/v1/verify")).header("content-type", content_type);
+        request.body(body).send().await.unwrap()
+    }
+
+    /// `GET /.well-known/jwks.json`: the published keys.
+    pub async fn jwks(&self) -> reqwest::Response {
+        self.get("/.well-known/jwks.json").await
+    }
+
+    /// `GET /.well-known/standing-root.pem`: the root certificate.
+    pub async fn root_pem(&self) -> reqwest::Response {
+        self.get("/.well-known/standing-root.pem").await
+    }
+
+    /// `GET /api/v1/openapi.json`.
+    pub async fn openapi(&self) -> reqwest::Response {
+        self.get("/api/v1/openapi.json").await
+    }
+
     /// Asks the server to stop (as SIGTERM does) and waits until it has.
     pub async fn shut_down(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());

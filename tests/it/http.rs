@@ -7,12 +7,11 @@ async fn health_and_readiness() {
     let db = TestDb::new().await;
     let app = spawn_app(&db).await;
 
-    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let health = app.healthz().await;
     assert_eq!(health.status(), 200);
     assert!(health.headers().contains_key("x-request-id"), "every response carries a request id");
 
-    let ready: serde_json::Value =
-        app.client.get(format!("{}/readyz", app.base)).send().await.unwrap().json().await.unwrap();
+    let ready: serde_json::Value = app.readyz().await.json().await.unwrap();
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["database"], if db.is_postgres() { "postgres" } else { "sqlite" });
 }
@@ -23,7 +22,7 @@ async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app(&db).await;
     app.state.store.close().await;
 
-    let response = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let response = app.readyz().await;
 
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -35,7 +34,7 @@ async fn unknown_paths_get_a_json_404() {
     let db = TestDb::new().await;
     let app = spawn_app(&db).await;
 
-    let response = app.client.get(format!("{}/no/such/thing", app.base)).send().await.unwrap();
+    let response = app.get("/no/such/thing").await;
 
     assert_eq!(response.status(), 404);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -145,7 +144,7 @@ async fn a_half_header_connection_is_closed_after_the_header_timeout() {
     assert_eq!(app.connections.timed_out(), 1);
     wait_until(|| app.connections.open() == 0).await;
     // Others are served as before.
-    assert_eq!(app.client.get(format!("{}/healthz", app.base)).send().await.unwrap().status(), 200);
+    assert_eq!(app.healthz().await.status(), 200);
 }
 
 #[tokio::test]
@@ -327,13 +326,13 @@ async fn a_server_error_page_quotes_the_request_id() {
     app.state.store.close().await;
     let number = "SR-KYYF-9TKJ-6Q8Q";
 
-    let response = app.client.get(format!("{}/verify/{number}?c=ABCD-EFGH", app.base)).send().await.unwrap();
+    let response = app.verify_page(number, "ABCD-EFGH").await;
     let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let html = html_error(response, 500).await;
     assert!(html.contains(&id), "the page shows the reference {id}: {html}");
     assert!(html.contains("Something went wrong"), "{html}");
 
-    let response = app.client.get(format!("{}/api/v1/reports/{number}?code=ABCD-EFGH", app.base)).send().await.unwrap();
+    let response = app.report_status(number, "ABCD-EFGH").await;
     let body = json_error(response, 500, "internal_error").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("x-request-id"));
 }

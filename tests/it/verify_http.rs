@@ -72,14 +72,7 @@ async fn api_status(app: &TestApp, issued: &IssuedReport) -> serde_json::Value {
 }
 
 async fn api_verify(app: &TestApp, pdf: Vec<u8>) -> serde_json::Value {
-    let response = app
-        .client
-        .post(format!("{}/api/v1/verify", app.base))
-        .header("content-type", "application/pdf")
-        .body(pdf)
-        .send()
-        .await
-        .unwrap();
+    let response = app.verify_upload("application/pdf", pdf).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -183,8 +176,8 @@ async fn a_wrong_code_answers_exactly_like_an_unknown_number() {
     let issued = issue(&app.state, "A1004", 4).await;
     let unknown = ReportNumber::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(99)).to_string();
 
-    let wrong_code = app.client.get(api_url(&app, &issued.data.report_number, "ZZZZ-ZZZZ")).send().await.unwrap();
-    let no_such = app.client.get(api_url(&app, &unknown, "ZZZZ-ZZZZ")).send().await.unwrap();
+    let wrong_code = app.report_status(&issued.data.report_number, "ZZZZ-ZZZZ").await;
+    let no_such = app.report_status(&unknown, "ZZZZ-ZZZZ").await;
     assert_eq!(wrong_code.status(), 404);
     assert_eq!(no_such.status(), 404);
     assert_eq!(wrong_code.text().await.unwrap(), no_such.text().await.unwrap());
@@ -201,7 +194,7 @@ async fn a_wrong_code_answers_exactly_like_an_unknown_number() {
     let last = typo.len() - 1;
     typo[last] = if typo[last] == b'0' { b'1' } else { b'0' };
     let typo = String::from_utf8(typo).unwrap();
-    let response = app.client.get(api_url(&app, &typo, &issued.data.verification_code)).send().await.unwrap();
+    let response = app.report_status(&typo, &issued.data.verification_code).await;
     assert_eq!(response.status(), 422);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_input");
@@ -286,32 +279,12 @@ async fn the_api_checks_an_uploaded_pdf_and_names_what_fails() {
     assert_eq!(verdict["report"]["status"], "revoked");
 
     // The wrong media type, an empty body, and too large a body.
-    let response = app
-        .client
-        .post(format!("{}/api/v1/verify", app.base))
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let response = app.verify_upload("application/json", "{}").await;
     assert_eq!(response.status(), 415);
-    let response = app
-        .client
-        .post(format!("{}/api/v1/verify", app.base))
-        .header("content-type", "application/pdf")
-        .send()
-        .await
-        .unwrap();
+    let response = app.verify_upload("application/pdf", Vec::new()).await;
     assert_eq!(response.status(), 400);
     let huge = vec![b'%'; app.state.settings.verify.max_upload_bytes + 100 * 1024];
-    let response = app
-        .client
-        .post(format!("{}/api/v1/verify", app.base))
-        .header("content-type", "application/pdf")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let response = app.verify_upload("application/pdf", huge).await;
     assert_eq!(response.status(), 413);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_large");
@@ -323,7 +296,7 @@ async fn the_upload_page_needs_its_csrf_token_and_shows_the_verdict() {
     let (app, _) = app_with(&db, |_| {}).await;
     let issued = issue(&app.state, "A1004", 7).await;
 
-    let form = app.client.get(format!("{}/verify", app.base)).send().await.unwrap();
+    let form = app.verify_form().await;
     assert_eq!(form.status(), 200);
     assert_eq!(form.headers()["cache-control"], "no-store");
     assert_eq!(form.headers()["referrer-policy"], "no-referrer");
@@ -396,11 +369,10 @@ async fn answers_with_report_data_are_never_stored() {
     let db = TestDb::new().await;
     let (app, _) = app_with(&db, |_| {}).await;
     let issued = issue(&app.state, "A1004", 10).await;
-    let response =
-        app.client.get(api_url(&app, &issued.data.report_number, &issued.data.verification_code)).send().await.unwrap();
+    let response = app.report_status(&issued.data.report_number, &issued.data.verification_code).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let response = app.client.get(api_url(&app, &issued.data.report_number, "ZZZZ-ZZZZ")).send().await.unwrap();
+    let response = app.report_status(&issued.data.report_number, "ZZZZ-ZZZZ").await;
     assert_eq!(response.status(), 404);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let response = app
@@ -520,7 +492,7 @@ async fn published_keys_follow_the_rfc_formats() {
     let (app, _) = app_with(&db, |_| {}).await;
     let issued = issue(&app.state, "A1004", 8).await;
 
-    let response = app.client.get(format!("{}/.well-known/jwks.json", app.base)).send().await.unwrap();
+    let response = app.jwks().await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/jwk-set+json");
     let jwks: serde_json::Value = response.json().await.unwrap();
@@ -545,7 +517,7 @@ async fn published_keys_follow_the_rfc_formats() {
     let leaf = STANDARD.decode(key["x5c"][0].as_str().unwrap()).unwrap();
     assert_eq!(key["x5t#S256"], URL_SAFE_NO_PAD.encode(Sha256::digest(&leaf)));
 
-    let response = app.client.get(format!("{}/.well-known/standing-root.pem", app.base)).send().await.unwrap();
+    let response = app.root_pem().await;
     assert_eq!(response.status(), 200);
     let pem = response.text().await.unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
@@ -554,8 +526,7 @@ async fn published_keys_follow_the_rfc_formats() {
     assert_eq!(label, "CERTIFICATE");
     assert_eq!(from_pem, root_der);
 
-    let openapi: serde_json::Value =
-        app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let openapi: serde_json::Value = app.openapi().await.json().await.unwrap();
     assert!(openapi["paths"]["/api/v1/verify"]["post"].is_object());
 }
 

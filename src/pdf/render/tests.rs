@@ -1,5 +1,5 @@
 use super::*;
-use crate::tools::run_on_pdf;
+use crate::testing::run_on_pdf;
 
 fn render_sample() -> (ReportData, Vec<u8>) {
     let data = sample_report();
@@ -118,10 +118,10 @@ fn qpdf_and_pdftotext_accept_it() {
         std::fs::write(out, &pdf).unwrap();
     }
     if let Some(out) = run_on_pdf("qpdf", &["--check", "{pdf}"], &pdf) {
-        assert!(out.status.success(), "qpdf --check: {}", out.text);
+        assert!(out.success, "qpdf --check: {}", out.text);
     }
     let Some(out) = run_on_pdf("pdftotext", &["-layout", "{pdf}", "-"], &pdf) else { return };
-    assert!(out.status.success());
+    assert!(out.success);
     let text = out.stdout;
     let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
     assert!(pages >= 3, "{pages} pages");
