@@ -43,7 +43,7 @@ fn run(label: &str, url: String) {
             &state.store,
             &state.cipher,
             &signer,
-            "A1013",
+            &standing::domain::AccountId::parse("A1013").unwrap(),
             now.date_naive(),
             now,
             &mut rng,

@@ -33,12 +33,13 @@ async fn run(backend: &str, url: &str) {
     let state = common::open_state(url, dir.path()).await;
     state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    let account = standing::domain::AccountId::parse(ACCOUNT).unwrap();
 
     let mut times = Vec::with_capacity(RUNS);
     let mut score = 0;
     for i in 0..RUNS + 20 {
         let started = Instant::now();
-        let (_, inputs) = scoring::load::load_inputs(&state.store, ACCOUNT, as_of, Currency::CAD).await.unwrap();
+        let (_, inputs) = scoring::load::load_inputs(&state.store, &account, as_of, Currency::CAD).await.unwrap();
         let decision = scoring::decide(&inputs, 750);
         let elapsed = started.elapsed();
         score = decision.score;
@@ -55,7 +56,7 @@ async fn run(backend: &str, url: &str) {
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..RUNS + 20 {
         let started = Instant::now();
-        let data = build_report_data(&state.store, &state.cipher, ACCOUNT, as_of, &ctx).await.unwrap();
+        let data = build_report_data(&state.store, &state.cipher, &account, as_of, &ctx).await.unwrap();
         let elapsed = started.elapsed();
         assert_eq!(data.assets.days_of_data, 365);
         if i >= 20 {

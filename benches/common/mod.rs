@@ -80,7 +80,7 @@ pub fn five_year_report_data(signer: &Signer) -> standing::report::data::ReportD
             &state.store,
             &state.cipher,
             signer,
-            "A1013",
+            &standing::domain::AccountId::parse("A1013").unwrap(),
             chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
             Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap(),
             &mut rand_chacha::ChaCha20Rng::seed_from_u64(2),

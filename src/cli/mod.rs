@@ -27,6 +27,7 @@ use standing::app::Application;
 use standing::clock::{SharedClock, SystemClock};
 use standing::config::Settings;
 use standing::demo::demo_dir;
+use standing::domain::AccountId;
 use standing::store::Store;
 use standing::web::AppState;
 
@@ -63,7 +64,7 @@ pub enum Command {
     },
     /// Score an account: every factor, the decision and the reasons.
     Score {
-        account: String,
+        account: AccountId,
         /// Score as of this date (YYYY-MM-DD); default today.
         #[arg(long, value_name = "DATE")]
         as_of: Option<chrono::NaiveDate>,
@@ -74,7 +75,7 @@ pub enum Command {
     /// Build, sign and record the report of an eligible account, and write
     /// the PDF. An ineligible account is refused with its reasons.
     Report {
-        account: String,
+        account: AccountId,
         /// Where to write the signed PDF.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -134,7 +135,7 @@ pub enum ReportsCommand {
     List {
         /// Only this account's reports.
         #[arg(long, value_name = "ACCOUNT")]
-        account: Option<String>,
+        account: Option<AccountId>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use standing::clock::SharedClock;
 use standing::config::Settings;
+use standing::domain::AccountId;
 use standing::domain::ReportNumber;
 use standing::keys;
 use standing::registry::issue::{self, IssuedReport};
@@ -24,7 +25,7 @@ use super::output::Staged;
 pub async fn issue(
     settings: Settings,
     clock: SharedClock,
-    account: &str,
+    account: &AccountId,
     path: &Path,
     as_of: Option<chrono::NaiveDate>,
     out: &mut dyn Write,
@@ -80,7 +81,7 @@ pub async fn reports(state: &AppState, action: ReportsCommand, out: &mut dyn Wri
     let today = now.date_naive();
     match action {
         ReportsCommand::List { account, limit } => {
-            let reports = registry.list(account.as_deref(), limit).await?;
+            let reports = registry.list(account.as_ref(), limit).await?;
             if reports.is_empty() {
                 writeln!(out, "no reports")?;
                 return Ok(ExitCode::SUCCESS);

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use standing::clock::SharedClock;
 use standing::config::Settings;
+use standing::domain::AccountId;
 use standing::scoring;
 use standing::store::Store;
 
 pub async fn run(
     settings: &Settings,
     clock: SharedClock,
-    account: &str,
+    account: &AccountId,
     as_of: Option<chrono::NaiveDate>,
     json: bool,
     out: &mut dyn Write,
@@ -34,7 +35,7 @@ pub async fn run(
     let decision = scoring::decide(&inputs, settings.scoring.threshold);
     if json {
         let mut value = serde_json::to_value(&decision)?;
-        value["account"] = account.into();
+        value["account"] = account.as_str().into();
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
     } else {
         writeln!(out, "account {account}\n{}", scoring::render_text(&decision))?;

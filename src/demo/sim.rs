@@ -12,8 +12,8 @@ use super::catalog::{self, Basket, METRO};
 use super::dice::{Dice, Stream};
 use super::profiles::{Biller, Profile};
 use crate::domain::{
-    Account, BalancePoint, Bill, CountryCode, Currency, EmailAddress, FullName, HoldingKind, Money, PassportNumber,
-    PhoneNumber, RecordId, Transaction,
+    Account, AccountId, BalancePoint, Bill, CountryCode, Currency, EmailAddress, FullName, HoldingKind, Money,
+    PassportNumber, PhoneNumber, RecordId, Transaction,
 };
 
 /// One account's records, ready to write.
@@ -206,7 +206,7 @@ fn plan_bills(p: &Profile, start: NaiveDate, end: NaiveDate, as_of: NaiveDate) -
 fn account(p: &Profile) -> anyhow::Result<Account> {
     let ctx = || format!("demo profile {}", p.id);
     Ok(Account {
-        id: RecordId::parse(p.id).with_context(ctx)?,
+        id: AccountId::parse(p.id).with_context(ctx)?,
         full_name: FullName::parse(p.full_name).with_context(ctx)?,
         date_of_birth: p.date_of_birth,
         nationality: CountryCode::parse(p.nationality).with_context(ctx)?,

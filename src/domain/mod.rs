@@ -60,6 +60,43 @@ impl fmt::Debug for RecordId {
     }
 }
 
+/// The operator's id of an account (`A1001`): a [`RecordId`] that names
+/// an account. Parsed once where it enters (an import line, a command-line
+/// argument, a database row) and carried as this type through every layer.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AccountId(RecordId);
+
+impl AccountId {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        RecordId::parse(s).map(AccountId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::str::FromStr for AccountId {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        AccountId::parse(s)
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
 /// A phone number in E.164 form: `+`, a country code, at most 15 digits.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct PhoneNumber(String);
@@ -240,7 +277,7 @@ impl HoldingKind {
 /// A customer account with the identity data used to match an applicant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
-    pub id: RecordId,
+    pub id: AccountId,
     pub full_name: FullName,
     pub date_of_birth: NaiveDate,
     pub nationality: CountryCode,
@@ -257,7 +294,7 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
     pub id: RecordId,
-    pub account: RecordId,
+    pub account: AccountId,
     pub posted_at: DateTime<Utc>,
     pub amount: Money,
     pub category: String,
@@ -267,7 +304,7 @@ pub struct Transaction {
 /// The end-of-day balance of one holding on one date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalancePoint {
-    pub account: RecordId,
+    pub account: AccountId,
     pub holding: RecordId,
     pub kind: HoldingKind,
     pub date: NaiveDate,
@@ -281,7 +318,7 @@ pub struct BalancePoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bill {
     pub id: RecordId,
-    pub account: RecordId,
+    pub account: AccountId,
     pub biller: String,
     pub kind: String,
     pub due_on: NaiveDate,

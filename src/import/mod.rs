@@ -399,7 +399,7 @@ impl Reader<'_> {
     fn seal(&self, a: &Account) -> AccountRow {
         let passport = a.passport_number.as_str();
         AccountRow {
-            id: a.id.as_str().to_owned(),
+            id: a.id.clone(),
             full_name: a.full_name.as_str().to_owned(),
             date_of_birth: a.date_of_birth,
             nationality: a.nationality.to_string(),

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
-use crate::domain::{ReportNumber, VerificationCode};
+use crate::domain::{AccountId, ReportNumber, VerificationCode};
 use crate::keys::{KeyAlgorithm, KeyError, Signer};
 use crate::report::build::{BuildError, IssueContext, build_report_data};
 use crate::report::data::{Authority, Issuer, ReportData, Signing};
@@ -36,7 +36,7 @@ pub struct IssuedReport {
     pub number: ReportNumber,
     pub code: VerificationCode,
     /// The account it attests.
-    pub account_id: String,
+    pub account_id: AccountId,
     pub data: ReportData,
     pub pdf: Vec<u8>,
     /// SHA-256 of the signed PDF, as published for verification.
@@ -71,7 +71,7 @@ pub async fn issue_report(
     store: &Store,
     cipher: &FieldCipher,
     signer: &Signer,
-    account_id: &str,
+    account_id: &AccountId,
     as_of: NaiveDate,
     issued_at: DateTime<Utc>,
     rng: &mut (impl RngCore + Send),
@@ -100,7 +100,7 @@ pub async fn issue_report(
     Ok(IssuedReport {
         number: ctx.report_number,
         code: ctx.verification_code,
-        account_id: account_id.to_owned(),
+        account_id: account_id.clone(),
         data,
         pdf,
         sha256,

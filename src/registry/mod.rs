@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::crypto::FieldCipher;
-use crate::domain::{ReportNumber, VerificationCode};
+use crate::domain::{AccountId, ReportNumber, VerificationCode};
 use crate::keys::Signer;
 use crate::store::{NewReport, ReportRow, Store, StoreError};
 use crate::verify::{IssuedFacts, IssuedStatus};
@@ -82,7 +82,7 @@ impl fmt::Display for Status {
 #[derive(Clone, PartialEq)]
 pub struct RegisteredReport {
     pub number: ReportNumber,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub as_of: NaiveDate,
     pub issued_at: DateTime<Utc>,
     pub valid_until: NaiveDate,
@@ -304,7 +304,7 @@ impl Registry {
         let facts = serde_json::to_vec(&StoredFacts::of(&value))
             .map_err(|e| RegistryError::Invalid(format!("key facts: {e}")))?;
         Ok(NewReport {
-            report_number: number.to_string(),
+            report_number: number.clone(),
             code_hash: self.cipher.secret_digest(&code_context(number), code.compact()).to_vec(),
             account_id: issued.account_id.clone(),
             as_of: data.as_of,
@@ -320,7 +320,7 @@ impl Registry {
 
     /// The report with this number, whatever its state.
     pub async fn find(&self, number: &ReportNumber) -> Result<Option<RegisteredReport>, RegistryError> {
-        match self.store.report(&number.to_string()).await? {
+        match self.store.report(number).await? {
             Some(row) => Ok(Some(self.open_row(row)?)),
             None => Ok(None),
         }
@@ -336,7 +336,7 @@ impl Registry {
         number: &ReportNumber,
         code: &str,
     ) -> Result<Option<RegisteredReport>, RegistryError> {
-        let row = self.store.report(&number.to_string()).await?;
+        let row = self.store.report(number).await?;
         // A malformed code never matches: no stored hash is of the empty string.
         let code = VerificationCode::parse(code).map(|c| c.compact().to_owned()).unwrap_or_default();
         let stored = row.as_ref().map_or(&[0u8; 32][..], |r| r.code_hash.as_slice());
@@ -350,7 +350,7 @@ impl Registry {
     /// The `report.json` issued under `number`, opened (it holds the
     /// passport number: never log it).
     pub async fn report_json(&self, number: &ReportNumber) -> Result<Option<serde_json::Value>, RegistryError> {
-        let Some(sealed) = self.store.report_json_sealed(&number.to_string()).await? else {
+        let Some(sealed) = self.store.report_json_sealed(number).await? else {
             return Ok(None);
         };
         let json = self.cipher.open(&sealed, &json_context(number)).map_err(|_| RegistryError::Sealed)?;
@@ -361,7 +361,7 @@ impl Registry {
 
     /// The issued PDF, opened.
     pub async fn pdf(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>, RegistryError> {
-        let Some(sealed) = self.store.report_pdf_sealed(&number.to_string()).await? else {
+        let Some(sealed) = self.store.report_pdf_sealed(number).await? else {
             return Ok(None);
         };
         self.cipher.open(&sealed, &pdf_context(number)).map(Some).map_err(|_| RegistryError::Sealed)
@@ -377,7 +377,7 @@ impl Registry {
         now: DateTime<Utc>,
     ) -> Result<RegisteredReport, RegistryError> {
         let reason = check_reason(reason)?;
-        let changed = self.store.revoke_report(&number.to_string(), reason, now).await?;
+        let changed = self.store.revoke_report(number, reason, now).await?;
         let report = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
         if !changed {
             return Err(RegistryError::WrongState { number: number.to_string(), state: report.state.name() });
@@ -387,7 +387,7 @@ impl Registry {
     }
 
     /// The latest reports first, of one account or of all, at most `limit`.
-    pub async fn list(&self, account: Option<&str>, limit: u32) -> Result<Vec<RegisteredReport>, RegistryError> {
+    pub async fn list(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<RegisteredReport>, RegistryError> {
         let rows = self.store.reports(account, limit).await?;
         rows.into_iter().map(|row| self.open_row(row)).collect()
     }
@@ -401,7 +401,7 @@ impl Registry {
         &self,
         settings: &Settings,
         signer: &Signer,
-        account_id: &str,
+        account_id: &AccountId,
         as_of: NaiveDate,
         now: DateTime<Utc>,
         rng: &mut (impl RngCore + Send),
@@ -436,7 +436,7 @@ impl Registry {
             issue_report(settings, &self.store, &self.cipher, signer, &old.account_id, now.date_naive(), now, rng)
                 .await?;
         let new = self.new_report(&issued)?;
-        let won = self.store.supersede_report(&number.to_string(), &new, reason, now).await?;
+        let won = self.store.supersede_report(number, &new, reason, now).await?;
         let old = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
         if !won {
             return Err(RegistryError::WrongState { number: number.to_string(), state: old.state.name() });
@@ -447,7 +447,7 @@ impl Registry {
 
     fn open_row(&self, row: ReportRow) -> Result<RegisteredReport, RegistryError> {
         let corrupt = |what: &str| RegistryError::Store(StoreError::Corrupt(format!("reports.{what}")));
-        let number = ReportNumber::parse(&row.report_number).map_err(|_| corrupt("report_number"))?;
+        let number = row.report_number.clone();
         let facts =
             self.cipher.open(&row.key_facts_sealed, &facts_context(&number)).map_err(|_| RegistryError::Sealed)?;
         let facts: StoredFacts = serde_json::from_slice(&facts).map_err(|_| corrupt("key_facts_sealed"))?;
@@ -496,7 +496,7 @@ mod tests {
         });
         RegisteredReport {
             number: ReportNumber::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(1)),
-            account_id: "A1001".into(),
+            account_id: AccountId::parse("A1001").unwrap(),
             as_of: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
             issued_at,
             valid_until,

@@ -34,7 +34,9 @@ use super::data::{
     ExchangeRate, Holding, Issuer, REPORT_FORMAT, ReportData, Signing, Spending, SpendingMonth,
 };
 use crate::crypto::FieldCipher;
-use crate::domain::{BalancePoint, Bill, Currency, HoldingKind, Money, ReportNumber, VerificationCode, start_of_day};
+use crate::domain::{
+    AccountId, BalancePoint, Bill, Currency, HoldingKind, Money, ReportNumber, VerificationCode, start_of_day,
+};
 use crate::fx::{FxBook, FxError};
 use crate::import::passport_context;
 use crate::scoring::load::{AccountData, LoadError, daily_totals, load_account, scoring_inputs};
@@ -64,11 +66,11 @@ pub struct IssueContext {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("no account `{0}`")]
-    UnknownAccount(String),
+    UnknownAccount(AccountId),
     #[error("the as-of date {as_of} is in the future (today is {today}): a report can only attest data up to today")]
     FutureAsOf { as_of: NaiveDate, today: NaiveDate },
     #[error("{}", stale_message(.account, *.as_of, *.latest, *.max_age_days))]
-    StaleData { account: String, as_of: NaiveDate, latest: Option<NaiveDate>, max_age_days: u32 },
+    StaleData { account: AccountId, as_of: NaiveDate, latest: Option<NaiveDate>, max_age_days: u32 },
     #[error("the account is not eligible: score {} is not above {}", .0.score, .0.threshold)]
     Ineligible(Box<Decision>),
     #[error("{0} is too large to state exactly; the report is refused rather than rounded")]
@@ -81,7 +83,7 @@ pub enum BuildError {
     Corrupt(String),
 }
 
-fn stale_message(account: &str, as_of: NaiveDate, latest: Option<NaiveDate>, max_age_days: u32) -> String {
+fn stale_message(account: &AccountId, as_of: NaiveDate, latest: Option<NaiveDate>, max_age_days: u32) -> String {
     let need = format!(
         "a report needs a balance at most {max_age_days} day{} before its as-of date (report.max_data_age_days); \
          import newer data or choose an earlier --as-of date",
@@ -132,7 +134,7 @@ pub fn check_not_future(as_of: NaiveDate, today: NaiveDate) -> Result<(), BuildE
 pub async fn build_report_data(
     store: &Store,
     cipher: &FieldCipher,
-    account_id: &str,
+    account_id: &AccountId,
     as_of: NaiveDate,
     ctx: &IssueContext,
 ) -> Result<ReportData, BuildError> {
@@ -165,7 +167,7 @@ pub async fn build_report_data(
     let latest_balance = balances.iter().map(|b| b.date).max();
     if latest_balance.is_none_or(|d| (as_of - d).num_days() > i64::from(ctx.max_data_age_days)) {
         return Err(BuildError::StaleData {
-            account: account_id.to_owned(),
+            account: account_id.clone(),
             as_of,
             latest: latest_balance,
             max_age_days: ctx.max_data_age_days,
@@ -345,7 +347,7 @@ pub async fn build_report_data(
     };
 
     let passport = cipher
-        .open(&account.passport_sealed, &passport_context(&account.id))
+        .open(&account.passport_sealed, &passport_context(account.id.as_str()))
         .map_err(|e| BuildError::Corrupt(format!("passport number of account {}: {e}", account.id)))
         .and_then(|p| String::from_utf8(p).map_err(|_| BuildError::Corrupt("passport number is not text".into())))?;
     let applicant = Applicant {
@@ -354,7 +356,7 @@ pub async fn build_report_data(
         passport_country: account.passport_country.clone(),
         nationality: account.nationality.clone(),
         date_of_birth: account.date_of_birth,
-        account: account.id.clone(),
+        account: account.id.to_string(),
         account_opened_on: account.opened_on,
     };
 

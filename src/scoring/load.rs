@@ -13,7 +13,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 
 use super::scorecard::{BALANCE_CARRY_DAYS, BALANCE_WINDOW_DAYS, BILL_WINDOW_MONTHS, MAX_MONTHLY_FLOW};
 use super::{BillOutcome, MonthFlow, ScoringInputs};
-use crate::domain::{BalancePoint, Bill, Currency, Money, start_of_day};
+use crate::domain::{AccountId, BalancePoint, Bill, Currency, Money, start_of_day};
 use crate::fx::{FxBook, FxError};
 use crate::store::{AccountRow, MonthlyFlow, Store, StoreError};
 
@@ -23,7 +23,7 @@ pub const SCORING_CURRENCY: Currency = Currency::CNY;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("no account `{0}`")]
-    UnknownAccount(String),
+    UnknownAccount(AccountId),
     #[error(transparent)]
     Fx(#[from] FxError),
     #[error(transparent)]
@@ -64,7 +64,7 @@ impl AccountData {
 /// `balance_days` days before it (at least the scored window, 182 days).
 pub async fn load_account(
     store: &Store,
-    account_id: &str,
+    account_id: &AccountId,
     as_of: NaiveDate,
     balance_days: u64,
 ) -> Result<AccountData, LoadError> {
@@ -78,7 +78,7 @@ pub async fn load_account(
         store.balances(account_id, balances_from, as_of),
         store.bills(account_id, bills_from, as_of),
     )?;
-    let account = account.ok_or_else(|| LoadError::UnknownAccount(account_id.into()))?;
+    let account = account.ok_or_else(|| LoadError::UnknownAccount(account_id.clone()))?;
     Ok(AccountData { account, flows, balances, balances_from, bills })
 }
 
@@ -86,7 +86,7 @@ pub async fn load_account(
 /// the scored window only, then [`scoring_inputs`].
 pub async fn load_inputs(
     store: &Store,
-    account_id: &str,
+    account_id: &AccountId,
     as_of: NaiveDate,
     fx_pivot: Currency,
 ) -> Result<(AccountRow, ScoringInputs), LoadError> {
@@ -182,11 +182,11 @@ pub fn daily_totals<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{HoldingKind, RecordId};
+    use crate::domain::{AccountId, HoldingKind, RecordId};
 
     fn point(holding: &str, date: &str, minor: i64) -> BalancePoint {
         BalancePoint {
-            account: RecordId::parse("A1").unwrap(),
+            account: AccountId::parse("A1").unwrap(),
             holding: RecordId::parse(holding).unwrap(),
             kind: HoldingKind::Savings,
             date: date.parse().unwrap(),

@@ -24,7 +24,7 @@ mod sqlite;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::DatabaseSettings;
-use crate::domain::{BalancePoint, Bill, Currency, FxRate, Transaction};
+use crate::domain::{AccountId, BalancePoint, Bill, Currency, FxRate, ReportNumber, Transaction};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -46,7 +46,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// An account as stored: the passport number only sealed and blind-indexed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRow {
-    pub id: String,
+    pub id: AccountId,
     pub full_name: String,
     pub date_of_birth: NaiveDate,
     pub nationality: String,
@@ -109,11 +109,10 @@ pub struct TableCounts {
 /// An issued report as the registry stores it, without its sealed PDF.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportRow {
-    /// `SR-XXXX-XXXX-XXXX`.
-    pub report_number: String,
+    pub report_number: ReportNumber,
     /// HMAC-SHA256 of the verification code (see `crypto::FieldCipher::secret_digest`).
     pub code_hash: Vec<u8>,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub as_of: NaiveDate,
     pub issued_at: DateTime<Utc>,
     pub valid_until: NaiveDate,
@@ -133,9 +132,9 @@ pub struct ReportRow {
 /// A report to record; it starts `valid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReport {
-    pub report_number: String,
+    pub report_number: ReportNumber,
     pub code_hash: Vec<u8>,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub as_of: NaiveDate,
     pub issued_at: DateTime<Utc>,
     pub valid_until: NaiveDate,
@@ -153,49 +152,70 @@ pub(crate) trait Backend {
     async fn ping(&self) -> Result<()>;
     async fn counts(&self) -> Result<TableCounts>;
     async fn begin_import(&self) -> Result<ImportTx>;
-    async fn account(&self, id: &str) -> Result<Option<AccountRow>>;
+    async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>>;
     /// Transactions with `from <= posted_at < to`, in posting order.
-    async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>>;
+    async fn transactions(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Transaction>>;
     /// Money in and out per calendar month and currency for
     /// `from <= posted_at < to`, by month.
-    async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>>;
+    async fn monthly_flows(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonthlyFlow>>;
     /// Spending per month, category and currency for `from <= posted_at <
     /// to` (transfers excluded), by month.
     async fn category_spending(
         &self,
-        account: &str,
+        account: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CategorySpending>>;
     /// End-of-day balances of every holding with `from <= date <= to`,
     /// ordered by holding then date.
-    async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
+    async fn balances_between(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>>;
     /// Each of `holdings`' latest balance before `date`, in one statement.
-    async fn balances_before(&self, account: &str, holdings: &[&str], date: NaiveDate) -> Result<Vec<BalancePoint>>;
+    async fn balances_before(
+        &self,
+        account: &AccountId,
+        holdings: &[&str],
+        date: NaiveDate,
+    ) -> Result<Vec<BalancePoint>>;
     /// The posting time of the account's latest transaction before `before`.
-    async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
+    async fn last_posted_before(&self, account: &AccountId, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>>;
     /// Bills with `from <= due_on <= to`, by due date.
-    async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>>;
+    async fn bills(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>>;
     /// The latest rate from `base` to `quote` published on or before `date`.
     async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>>;
 
     // The registry of issued reports.
     async fn insert_report(&self, report: &NewReport) -> Result<()>;
-    async fn report(&self, number: &str) -> Result<Option<ReportRow>>;
+    async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>>;
     /// The sealed `report.json` as issued, read apart from the row (it is
     /// large and only the field comparison of an upload needs it).
-    async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
+    async fn report_json_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>>;
     /// The sealed PDF as issued (`reports show --pdf`, exports).
-    async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>>;
+    async fn report_pdf_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>>;
     /// Marks a `valid` report revoked; false (and nothing changed) when no
     /// valid report has this number.
-    async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool>;
+    async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool>;
     /// In one transaction: records `new` and marks `old` superseded by it,
     /// guarded by `status = 'valid'` so that of two racing reissues only one
     /// wins. False (and nothing written) when `old` is not valid.
-    async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool>;
+    async fn supersede_report(
+        &self,
+        old: &ReportNumber,
+        new: &NewReport,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
     /// The latest reports first, of one account or of all.
-    async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>>;
+    async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>>;
 }
 
 /// Writes of one import, all inside one database transaction: nothing is
@@ -287,13 +307,13 @@ impl Store {
         dispatch!(self, b => b.begin_import().await)
     }
 
-    pub async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
+    pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>> {
         dispatch!(self, b => b.account(id).await)
     }
 
     pub async fn transactions(
         &self,
-        account: &str,
+        account: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Transaction>> {
@@ -302,7 +322,7 @@ impl Store {
 
     pub async fn monthly_flows(
         &self,
-        account: &str,
+        account: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<MonthlyFlow>> {
@@ -311,7 +331,7 @@ impl Store {
 
     pub async fn category_spending(
         &self,
-        account: &str,
+        account: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CategorySpending>> {
@@ -327,7 +347,7 @@ impl Store {
     /// Two statements at most, whatever the number of holdings: the range,
     /// then (only when some holding starts after `from`, which daily data
     /// never does) the carry-ins of those holdings together.
-    pub async fn balances(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+    pub async fn balances(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let window = dispatch!(self, b => b.balances_between(account, from, to).await)?;
         let late: Vec<&str> = window
             .chunk_by(|a, b| a.holding == b.holding)
@@ -350,11 +370,15 @@ impl Store {
     }
 
     /// See [`Backend::last_posted_before`].
-    pub async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    pub async fn last_posted_before(
+        &self,
+        account: &AccountId,
+        before: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
         dispatch!(self, b => b.last_posted_before(account, before).await)
     }
 
-    pub async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
+    pub async fn bills(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
         dispatch!(self, b => b.bills(account, from, to).await)
     }
 
@@ -366,29 +390,35 @@ impl Store {
         dispatch!(self, b => b.insert_report(report).await)
     }
 
-    pub async fn report(&self, number: &str) -> Result<Option<ReportRow>> {
+    pub async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
         dispatch!(self, b => b.report(number).await)
     }
 
-    pub async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn report_json_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         dispatch!(self, b => b.report_json_sealed(number).await)
     }
 
-    pub async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn report_pdf_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         dispatch!(self, b => b.report_pdf_sealed(number).await)
     }
 
     /// See [`Backend::revoke_report`].
-    pub async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    pub async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
         dispatch!(self, b => b.revoke_report(number, reason, at).await)
     }
 
     /// See [`Backend::supersede_report`].
-    pub async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    pub async fn supersede_report(
+        &self,
+        old: &ReportNumber,
+        new: &NewReport,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         dispatch!(self, b => b.supersede_report(old, new, reason, at).await)
     }
 
-    pub async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>> {
+    pub async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {
         dispatch!(self, b => b.reports(account, limit).await)
     }
 
@@ -435,10 +465,18 @@ impl ImportTx {
 /// checked domain values.
 pub(crate) mod decode {
     use super::{Result, StoreError};
-    use crate::domain::{Currency, HoldingKind, Money, Rate, RecordId};
+    use crate::domain::{AccountId, Currency, HoldingKind, Money, Rate, RecordId, ReportNumber};
 
     pub fn id(s: &str) -> Result<RecordId> {
         RecordId::parse(s).map_err(|e| StoreError::Corrupt(e.0))
+    }
+
+    pub fn account_id(s: &str) -> Result<AccountId> {
+        AccountId::parse(s).map_err(|e| StoreError::Corrupt(e.0))
+    }
+
+    pub fn report_number(s: &str) -> Result<ReportNumber> {
+        ReportNumber::parse(s).map_err(|e| StoreError::Corrupt(format!("report number `{s}`: {}", e.0)))
     }
 
     pub fn currency(s: &str) -> Result<Currency> {

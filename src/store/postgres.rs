@@ -16,7 +16,7 @@ use super::{
     TableCounts,
 };
 use super::{COUNTS_SQL, rows};
-use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+use crate::domain::{AccountId, BalancePoint, Bill, FxRate, ReportNumber, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -86,23 +86,28 @@ impl Backend for PgStore {
         Ok(ImportTx::Postgres(PgImport { tx, rebuild_transactions_index: empty }))
     }
 
-    async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
+    async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>> {
         let row = sqlx::query(
             "SELECT id, full_name, date_of_birth, nationality, passport_sealed, passport_index, \
              passport_country, phone, email, opened_on, phone_since, address_since FROM accounts WHERE id = $1",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::account).transpose()
     }
 
-    async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>> {
+    async fn transactions(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Transaction>> {
         let rows = sqlx::query(
             "SELECT id, account_id, posted_at, amount_minor, currency, category, merchant FROM transactions \
              WHERE account_id = $1 AND posted_at >= $2 AND posted_at < $3 ORDER BY posted_at, id",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -110,7 +115,12 @@ impl Backend for PgStore {
         rows.iter().map(rows::transaction).collect()
     }
 
-    async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
+    async fn monthly_flows(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonthlyFlow>> {
         let rows = sqlx::query(
             "SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, currency, \
                  COALESCE(SUM(CASE WHEN amount_minor < 0 THEN (-amount_minor) >> 32 ELSE 0 END), 0)::int8 AS spending_hi, \
@@ -123,7 +133,7 @@ impl Backend for PgStore {
                AND posted_at >= $2 AND posted_at < $3 \
              GROUP BY 1, 2 ORDER BY 1, 2",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -133,7 +143,7 @@ impl Backend for PgStore {
 
     async fn category_spending(
         &self,
-        account: &str,
+        account: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CategorySpending>> {
@@ -144,7 +154,7 @@ impl Backend for PgStore {
                AND category NOT IN ('transfer_in', 'transfer_out') AND posted_at >= $2 AND posted_at < $3 \
              GROUP BY 1, 2, 3 ORDER BY 1, 2",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -152,12 +162,12 @@ impl Backend for PgStore {
         rows.iter().map(rows::category_spending).collect()
     }
 
-    async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+    async fn balances_between(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
             "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
              WHERE account_id = $1 AND date >= $2 AND date <= $3 ORDER BY holding, date",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -165,7 +175,12 @@ impl Backend for PgStore {
         rows.iter().map(rows::balance).collect()
     }
 
-    async fn balances_before(&self, account: &str, holdings: &[&str], date: NaiveDate) -> Result<Vec<BalancePoint>> {
+    async fn balances_before(
+        &self,
+        account: &AccountId,
+        holdings: &[&str],
+        date: NaiveDate,
+    ) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
             "SELECT b.account_id, b.holding, b.kind, b.date, b.amount_minor, b.currency, b.institution \
              FROM (SELECT holding, MAX(date) AS last FROM balances \
@@ -173,7 +188,7 @@ impl Backend for PgStore {
              JOIN balances b ON b.account_id = $1 AND b.holding = m.holding AND b.date = m.last \
              ORDER BY b.holding",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(holdings)
         .bind(date)
         .fetch_all(&self.pool)
@@ -181,22 +196,22 @@ impl Backend for PgStore {
         rows.iter().map(rows::balance).collect()
     }
 
-    async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    async fn last_posted_before(&self, account: &AccountId, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
         let row =
             sqlx::query("SELECT MAX(posted_at) AS last FROM transactions WHERE account_id = $1 AND posted_at < $2")
-                .bind(account)
+                .bind(account.as_str())
                 .bind(before)
                 .fetch_one(&self.pool)
                 .await?;
         row.optional_timestamp("last")
     }
 
-    async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
+    async fn bills(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
         let rows = sqlx::query(
             "SELECT id, account_id, biller, kind, due_on, amount_minor, currency, paid_on FROM bills \
              WHERE account_id = $1 AND due_on >= $2 AND due_on <= $3 ORDER BY due_on, id",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -222,44 +237,50 @@ impl Backend for PgStore {
         Ok(())
     }
 
-    async fn report(&self, number: &str) -> Result<Option<ReportRow>> {
+    async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
         let row = sqlx::query(concat!("SELECT ", report_columns!(), " FROM reports WHERE report_number = $1"))
-            .bind(number)
+            .bind(number.to_string())
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(rows::report).transpose()
     }
 
-    async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+    async fn report_json_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         let json = sqlx::query_scalar("SELECT report_json_sealed FROM reports WHERE report_number = $1")
-            .bind(number)
+            .bind(number.to_string())
             .fetch_optional(&self.pool)
             .await?;
         Ok(json)
     }
 
-    async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+    async fn report_pdf_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         let pdf = sqlx::query_scalar("SELECT pdf_sealed FROM reports WHERE report_number = $1")
-            .bind(number)
+            .bind(number.to_string())
             .fetch_optional(&self.pool)
             .await?;
         Ok(pdf)
     }
 
-    async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE reports SET status = 'revoked', revoked_at = $1, revoked_reason = $2 \
              WHERE report_number = $3 AND status = 'valid'",
         )
         .bind(at)
         .bind(reason)
-        .bind(number)
+        .bind(number.to_string())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    async fn supersede_report(
+        &self,
+        old: &ReportNumber,
+        new: &NewReport,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         insert_report_query(new).execute(&mut *tx).await?;
         // A racing reissue blocks on the row lock here; once the first
@@ -269,10 +290,10 @@ impl Backend for PgStore {
             "UPDATE reports SET status = 'superseded', superseded_by = $1, superseded_at = $2, supersede_reason = $3 \
              WHERE report_number = $4 AND status = 'valid'",
         )
-        .bind(&new.report_number)
+        .bind(new.report_number.to_string())
         .bind(at)
         .bind(reason)
-        .bind(old)
+        .bind(old.to_string())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -283,13 +304,13 @@ impl Backend for PgStore {
         Ok(true)
     }
 
-    async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>> {
+    async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             report_columns!(),
             " FROM reports WHERE ($1::text IS NULL OR account_id = $1) ORDER BY issued_at DESC, report_number LIMIT $2"
         ))
-        .bind(account)
+        .bind(account.map(AccountId::as_str))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -302,7 +323,7 @@ fn insert_report_query(r: &NewReport) -> sqlx::query::Query<'_, Postgres, sqlx::
         "INSERT INTO reports (report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, \
              key_id, status, report_json_sealed, key_facts_sealed, pdf_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'valid', $9, $10, $11)",
     )
-    .bind(r.report_number.as_str())
+    .bind(r.report_number.to_string())
     .bind(r.code_hash.as_slice())
     .bind(r.account_id.as_str())
     .bind(r.as_of)

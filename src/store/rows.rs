@@ -80,7 +80,7 @@ impl StoreRow for sqlx::postgres::PgRow {
 
 pub(crate) fn account(r: &impl StoreRow) -> Result<AccountRow> {
     Ok(AccountRow {
-        id: r.text("id")?,
+        id: decode::account_id(&r.text("id")?)?,
         full_name: r.text("full_name")?,
         date_of_birth: r.date("date_of_birth")?,
         nationality: r.text("nationality")?,
@@ -98,7 +98,7 @@ pub(crate) fn account(r: &impl StoreRow) -> Result<AccountRow> {
 pub(crate) fn transaction(r: &impl StoreRow) -> Result<Transaction> {
     Ok(Transaction {
         id: decode::id(&r.text("id")?)?,
-        account: decode::id(&r.text("account_id")?)?,
+        account: decode::account_id(&r.text("account_id")?)?,
         posted_at: r.timestamp("posted_at")?,
         amount: decode::money(r.int("amount_minor")?, &r.text("currency")?)?,
         category: r.text("category")?,
@@ -140,7 +140,7 @@ fn split_sum(r: &impl StoreRow, name: &str) -> Result<i128> {
 
 pub(crate) fn balance(r: &impl StoreRow) -> Result<BalancePoint> {
     Ok(BalancePoint {
-        account: decode::id(&r.text("account_id")?)?,
+        account: decode::account_id(&r.text("account_id")?)?,
         holding: decode::id(&r.text("holding")?)?,
         kind: decode::kind(&r.text("kind")?)?,
         date: r.date("date")?,
@@ -152,7 +152,7 @@ pub(crate) fn balance(r: &impl StoreRow) -> Result<BalancePoint> {
 pub(crate) fn bill(r: &impl StoreRow) -> Result<Bill> {
     Ok(Bill {
         id: decode::id(&r.text("id")?)?,
-        account: decode::id(&r.text("account_id")?)?,
+        account: decode::account_id(&r.text("account_id")?)?,
         biller: r.text("biller")?,
         kind: r.text("kind")?,
         due_on: r.date("due_on")?,
@@ -183,9 +183,9 @@ pub(crate) fn table_counts(r: &impl StoreRow) -> Result<TableCounts> {
 
 pub(crate) fn report(r: &impl StoreRow) -> Result<ReportRow> {
     Ok(ReportRow {
-        report_number: r.text("report_number")?,
+        report_number: decode::report_number(&r.text("report_number")?)?,
         code_hash: r.bytes("code_hash")?,
-        account_id: r.text("account_id")?,
+        account_id: decode::account_id(&r.text("account_id")?)?,
         as_of: r.date("as_of")?,
         issued_at: r.timestamp("issued_at")?,
         valid_until: r.date("valid_until")?,

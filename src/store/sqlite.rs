@@ -26,7 +26,7 @@ use super::{
     StoreError, TableCounts,
 };
 use super::{COUNTS_SQL, rows};
-use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
+use crate::domain::{AccountId, BalancePoint, Bill, FxRate, ReportNumber, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -157,23 +157,28 @@ impl Backend for SqliteStore {
         Ok(ImportTx::Sqlite(SqliteImport(tx)))
     }
 
-    async fn account(&self, id: &str) -> Result<Option<AccountRow>> {
+    async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>> {
         let row = sqlx::query(
             "SELECT id, full_name, date_of_birth, nationality, passport_sealed, passport_index, \
              passport_country, phone, email, opened_on, phone_since, address_since FROM accounts WHERE id = ?",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::account).transpose()
     }
 
-    async fn transactions(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Transaction>> {
+    async fn transactions(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Transaction>> {
         let rows = sqlx::query(
             "SELECT id, account_id, posted_at, amount_minor, currency, category, merchant FROM transactions \
              WHERE account_id = ? AND posted_at >= ? AND posted_at < ? ORDER BY posted_at, id",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(timestamp(from))
         .bind(timestamp(to))
         .fetch_all(&self.pool)
@@ -181,7 +186,12 @@ impl Backend for SqliteStore {
         rows.iter().map(rows::transaction).collect()
     }
 
-    async fn monthly_flows(&self, account: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<MonthlyFlow>> {
+    async fn monthly_flows(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<MonthlyFlow>> {
         let rows = sqlx::query(
             "SELECT substr(posted_at, 1, 7) AS month, currency, \
                  COALESCE(SUM(CASE WHEN amount_minor < 0 THEN (-amount_minor) >> 32 ELSE 0 END), 0) AS spending_hi, \
@@ -194,7 +204,7 @@ impl Backend for SqliteStore {
                AND posted_at >= ? AND posted_at < ? \
              GROUP BY 1, 2 ORDER BY 1, 2",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(timestamp(from))
         .bind(timestamp(to))
         .fetch_all(&self.pool)
@@ -204,7 +214,7 @@ impl Backend for SqliteStore {
 
     async fn category_spending(
         &self,
-        account: &str,
+        account: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CategorySpending>> {
@@ -215,7 +225,7 @@ impl Backend for SqliteStore {
                AND category NOT IN ('transfer_in', 'transfer_out') AND posted_at >= ? AND posted_at < ? \
              GROUP BY 1, 2, 3 ORDER BY 1, 2",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(timestamp(from))
         .bind(timestamp(to))
         .fetch_all(&self.pool)
@@ -223,12 +233,12 @@ impl Backend for SqliteStore {
         rows.iter().map(rows::category_spending).collect()
     }
 
-    async fn balances_between(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
+    async fn balances_between(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<BalancePoint>> {
         let rows = sqlx::query(
             "SELECT account_id, holding, kind, date, amount_minor, currency, institution FROM balances \
              WHERE account_id = ? AND date >= ? AND date <= ? ORDER BY holding, date",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -236,7 +246,12 @@ impl Backend for SqliteStore {
         rows.iter().map(rows::balance).collect()
     }
 
-    async fn balances_before(&self, account: &str, holdings: &[&str], date: NaiveDate) -> Result<Vec<BalancePoint>> {
+    async fn balances_before(
+        &self,
+        account: &AccountId,
+        holdings: &[&str],
+        date: NaiveDate,
+    ) -> Result<Vec<BalancePoint>> {
         let marks = vec!["?"; holdings.len()].join(", ");
         let sql = format!(
             "SELECT b.account_id, b.holding, b.kind, b.date, b.amount_minor, b.currency, b.institution \
@@ -245,29 +260,29 @@ impl Backend for SqliteStore {
              JOIN balances b ON b.account_id = ? AND b.holding = m.holding AND b.date = m.last \
              ORDER BY b.holding"
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account);
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(account.as_str());
         for h in holdings {
             q = q.bind(*h);
         }
-        let rows = q.bind(date).bind(account).fetch_all(&self.pool).await?;
+        let rows = q.bind(date).bind(account.as_str()).fetch_all(&self.pool).await?;
         rows.iter().map(rows::balance).collect()
     }
 
-    async fn last_posted_before(&self, account: &str, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    async fn last_posted_before(&self, account: &AccountId, before: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
         let row = sqlx::query("SELECT MAX(posted_at) AS last FROM transactions WHERE account_id = ? AND posted_at < ?")
-            .bind(account)
+            .bind(account.as_str())
             .bind(timestamp(before))
             .fetch_one(&self.pool)
             .await?;
         row.optional_timestamp("last")
     }
 
-    async fn bills(&self, account: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
+    async fn bills(&self, account: &AccountId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Bill>> {
         let rows = sqlx::query(
             "SELECT id, account_id, biller, kind, due_on, amount_minor, currency, paid_on FROM bills \
              WHERE account_id = ? AND due_on >= ? AND due_on <= ? ORDER BY due_on, id",
         )
-        .bind(account)
+        .bind(account.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
@@ -293,44 +308,50 @@ impl Backend for SqliteStore {
         Ok(())
     }
 
-    async fn report(&self, number: &str) -> Result<Option<ReportRow>> {
+    async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
         let row = sqlx::query(concat!("SELECT ", report_columns!(), " FROM reports WHERE report_number = ?"))
-            .bind(number)
+            .bind(number.to_string())
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(rows::report).transpose()
     }
 
-    async fn report_json_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+    async fn report_json_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         let json = sqlx::query_scalar("SELECT report_json_sealed FROM reports WHERE report_number = ?")
-            .bind(number)
+            .bind(number.to_string())
             .fetch_optional(&self.pool)
             .await?;
         Ok(json)
     }
 
-    async fn report_pdf_sealed(&self, number: &str) -> Result<Option<Vec<u8>>> {
+    async fn report_pdf_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         let pdf = sqlx::query_scalar("SELECT pdf_sealed FROM reports WHERE report_number = ?")
-            .bind(number)
+            .bind(number.to_string())
             .fetch_optional(&self.pool)
             .await?;
         Ok(pdf)
     }
 
-    async fn revoke_report(&self, number: &str, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE reports SET status = 'revoked', revoked_at = ?, revoked_reason = ? \
              WHERE report_number = ? AND status = 'valid'",
         )
         .bind(timestamp(at))
         .bind(reason)
-        .bind(number)
+        .bind(number.to_string())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn supersede_report(&self, old: &str, new: &NewReport, reason: &str, at: DateTime<Utc>) -> Result<bool> {
+    async fn supersede_report(
+        &self,
+        old: &ReportNumber,
+        new: &NewReport,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         // IMMEDIATE takes the write lock up front, so a racing reissue waits
         // here and then finds the old report no longer valid.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -339,10 +360,10 @@ impl Backend for SqliteStore {
             "UPDATE reports SET status = 'superseded', superseded_by = ?, superseded_at = ?, supersede_reason = ? \
              WHERE report_number = ? AND status = 'valid'",
         )
-        .bind(&new.report_number)
+        .bind(new.report_number.to_string())
         .bind(timestamp(at))
         .bind(reason)
-        .bind(old)
+        .bind(old.to_string())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -353,13 +374,13 @@ impl Backend for SqliteStore {
         Ok(true)
     }
 
-    async fn reports(&self, account: Option<&str>, limit: u32) -> Result<Vec<ReportRow>> {
+    async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             report_columns!(),
             " FROM reports WHERE (?1 IS NULL OR account_id = ?1) ORDER BY issued_at DESC, report_number LIMIT ?2"
         ))
-        .bind(account)
+        .bind(account.map(AccountId::as_str))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -372,7 +393,7 @@ fn insert_report_query(r: &NewReport) -> SqliteQuery<'_> {
         "INSERT INTO reports (report_number, code_hash, account_id, as_of, issued_at, valid_until, pdf_sha256, \
              key_id, status, report_json_sealed, key_facts_sealed, pdf_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?)",
     )
-    .bind(r.report_number.as_str())
+    .bind(r.report_number.to_string())
     .bind(r.code_hash.as_slice())
     .bind(r.account_id.as_str())
     .bind(r.as_of)
@@ -456,7 +477,7 @@ impl ImportWriter for SqliteImport {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for a in chunk {
                 q = q
-                    .bind(&a.id)
+                    .bind(a.id.as_str())
                     .bind(&a.full_name)
                     .bind(a.date_of_birth)
                     .bind(&a.nationality)
@@ -556,7 +577,7 @@ impl ImportWriter for SqliteImport {
             let sql = format!("SELECT id FROM accounts WHERE id IN ({})", vec!["?"; chunk.len()].join(", "));
             let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
             for id in chunk {
-                q = q.bind(id);
+                q = q.bind(id.as_str());
             }
             found.extend(q.fetch_all(&mut *self.0).await?);
         }

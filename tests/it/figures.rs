@@ -28,7 +28,7 @@ async fn future_and_stale_as_of_dates_are_refused_and_coverage_is_stated() {
     state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let build = |as_of: &str, today: &str| {
         let (state, as_of, ctx) = (state.clone(), day(as_of), issued_on(today));
-        async move { build_report_data(&state.store, &state.cipher, "A1012", as_of, &ctx).await }
+        async move { build_report_data(&state.store, &state.cipher, &acct("A1012"), as_of, &ctx).await }
     };
 
     // The outside test's case: a date the data cannot speak for.
@@ -95,7 +95,7 @@ async fn a_holding_whose_balances_stop_is_not_current_and_not_counted_for_ever()
     import(&state, &[write_file(dir.path(), "a1.jsonl", &holdings_with_a_gap())]).await.unwrap();
     let mut ctx = context();
     ctx.threshold = 350;
-    let data = build_report_data(&state.store, &state.cipher, "A1", day("2026-11-21"), &ctx).await.unwrap();
+    let data = build_report_data(&state.store, &state.cipher, &acct("A1"), day("2026-11-21"), &ctx).await.unwrap();
 
     let h1 = data.assets.holdings.iter().find(|h| h.holding == "H-1").unwrap();
     let h2 = data.assets.holdings.iter().find(|h| h.holding == "H-2").unwrap();
@@ -127,7 +127,7 @@ async fn a_factor_without_data_adds_no_points() {
     let db = TestDb::new().await;
     let state = state(&db).await;
     state.load_demo_if_empty(&demo_dir()).await.unwrap();
-    let (_, inputs) = load_inputs(&state.store, "A1012", day("2027-06-01"), standard_currency()).await.unwrap();
+    let (_, inputs) = load_inputs(&state.store, &acct("A1012"), day("2027-06-01"), standard_currency()).await.unwrap();
     let decision = decide(&inputs, 750);
     let mut unmeasured = 0;
     for f in &decision.factors {
@@ -178,12 +178,12 @@ async fn the_largest_accepted_amounts_cannot_overflow_the_score_or_the_report() 
     assert!(format!("{refused:?}").contains("largest amount"), "{refused:?}");
     import(&state, &[write_file(dir.path(), "max.jsonl", &lines)]).await.unwrap();
 
-    let (_, inputs) = load_inputs(&state.store, "A1", day("2026-11-21"), standard_currency()).await.unwrap();
+    let (_, inputs) = load_inputs(&state.store, &acct("A1"), day("2026-11-21"), standard_currency()).await.unwrap();
     let decision = decide(&inputs, 350);
     assert!(decision.score >= 350);
     let mut ctx = context();
     ctx.threshold = 350;
-    let data = build_report_data(&state.store, &state.cipher, "A1", day("2026-11-21"), &ctx).await.unwrap();
+    let data = build_report_data(&state.store, &state.cipher, &acct("A1"), day("2026-11-21"), &ctx).await.unwrap();
     // 3 × 10^13 − 10^13, exactly, in every window.
     let total = &data.assets.total;
     for figure in [&total.current, &total.average_3m, &total.average_6m, &total.average_12m, &total.minimum_6m] {
@@ -201,9 +201,9 @@ async fn the_largest_accepted_amounts_cannot_overflow_the_score_or_the_report() 
         .map(|i| transaction(&format!("T-many-{i}"), "A1", "2026-10-15T10:00:00Z", &format!("-{MAX}")))
         .collect();
     import(&state, &[write_file(dir.path(), "many.jsonl", &many)]).await.unwrap();
-    let (_, inputs) = load_inputs(&state.store, "A1", day("2026-11-21"), standard_currency()).await.unwrap();
+    let (_, inputs) = load_inputs(&state.store, &acct("A1"), day("2026-11-21"), standard_currency()).await.unwrap();
     let _ = decide(&inputs, 350);
-    let e = build_report_data(&state.store, &state.cipher, "A1", day("2026-11-21"), &ctx).await.unwrap_err();
+    let e = build_report_data(&state.store, &state.cipher, &acct("A1"), day("2026-11-21"), &ctx).await.unwrap_err();
     assert!(matches!(e, BuildError::TooLarge(_)), "{e:?}");
     assert!(e.to_string().contains("the spending of 2026-10 is too large to state exactly"), "{e}");
 }

@@ -31,6 +31,11 @@ pub fn init_test_log() {
     });
 }
 
+/// An account id, parsed as the command line and the import parse them.
+pub fn acct(id: &str) -> standing::domain::AccountId {
+    standing::domain::AccountId::parse(id).unwrap()
+}
+
 /// A database that exists for one test.
 pub struct TestDb {
     pub url: String,

@@ -73,7 +73,7 @@ async fn importing_twice_changes_nothing() {
     let first = import(&state, std::slice::from_ref(&file)).await.unwrap();
     assert_transactions_index_exists(&db).await;
     let counts = state.store.counts().await.unwrap();
-    let account = state.store.account("A1001").await.unwrap().unwrap();
+    let account = state.store.account(&acct("A1001")).await.unwrap().unwrap();
     let second = import(&state, &[file]).await.unwrap();
 
     assert_eq!(first.total_records(), 9);
@@ -81,7 +81,7 @@ async fn importing_twice_changes_nothing() {
     assert!(second.records.values().all(|c| c.written == 0), "nothing is rewritten: {second:?}");
     assert_eq!(state.store.counts().await.unwrap(), counts);
     // Not even the sealed passport is re-encrypted.
-    assert_eq!(state.store.account("A1001").await.unwrap().unwrap(), account);
+    assert_eq!(state.store.account(&acct("A1001")).await.unwrap().unwrap(), account);
 }
 
 #[tokio::test]
@@ -342,7 +342,7 @@ async fn crlf_endings_and_a_leading_byte_order_mark_import_like_plain_lines() {
 
     assert_eq!(report.total_records(), lines.len() as u64);
     assert_eq!(report.lines, lines.len() as u64);
-    assert_eq!(state.store.account("A1001").await.unwrap().unwrap().full_name, "ZHANG Wei");
+    assert_eq!(state.store.account(&acct("A1001")).await.unwrap().unwrap().full_name, "ZHANG Wei");
 
     // Two such files joined with `cat`: the second mark is inside the file.
     let joined = dir.path().join("joined.jsonl");

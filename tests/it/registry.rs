@@ -37,9 +37,18 @@ impl Fixture {
         let signer = load_signer(&self.state.settings, &self.state.cipher, self.now).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
         let s = &self.state;
-        issue_report(&s.settings, &s.store, &s.cipher, &signer, ACCOUNT, self.now.date_naive(), self.now, &mut rng)
-            .await
-            .unwrap()
+        issue_report(
+            &s.settings,
+            &s.store,
+            &s.cipher,
+            &signer,
+            &acct(ACCOUNT),
+            self.now.date_naive(),
+            self.now,
+            &mut rng,
+        )
+        .await
+        .unwrap()
     }
 
     async fn issue_and_record(&self, seed: u64) -> (IssuedReport, ReportNumber) {
@@ -86,7 +95,7 @@ async fn a_recorded_report_is_found_by_number_and_by_number_with_its_code() {
     let found = f.registry.find(&number).await.unwrap().expect("recorded");
 
     assert_eq!(found.number, number);
-    assert_eq!(found.account_id, ACCOUNT);
+    assert_eq!(found.account_id.as_str(), ACCOUNT);
     assert_eq!(found.as_of, issued.data.as_of);
     assert_eq!(found.issued_at, issued.data.issued_at);
     assert_eq!(found.valid_until, issued.data.valid_until);
@@ -104,9 +113,9 @@ async fn a_recorded_report_is_found_by_number_and_by_number_with_its_code() {
     assert!(facts.total_assets.starts_with("CAD "), "{}", facts.total_assets);
     assert_eq!(facts.pdf_sha256, hex::encode(issued.sha256));
     assert_eq!(f.registry.pdf(&number).await.unwrap().unwrap(), issued.pdf);
-    let listed = f.registry.list(Some(ACCOUNT), 10).await.unwrap();
+    let listed = f.registry.list(Some(&acct(ACCOUNT)), 10).await.unwrap();
     assert_eq!(listed.iter().map(|r| &r.number).collect::<Vec<_>>(), vec![&number]);
-    assert!(f.registry.list(Some("A1001"), 10).await.unwrap().is_empty());
+    assert!(f.registry.list(Some(&acct("A1001")), 10).await.unwrap().is_empty());
 
     // The code as printed, typed in lower case or without its dash: found.
     let code = &issued.data.verification_code;
@@ -215,7 +224,7 @@ async fn reissuing_supersedes_the_old_report_with_a_new_one_for_the_same_account
     let recorded = f.registry.find_with_code(&new_number, &new.data.verification_code).await.unwrap().unwrap();
     assert_eq!(recorded.state, ReportState::Valid);
     assert_eq!(recorded.pdf_sha256, new.sha256);
-    assert_eq!(f.registry.list(Some(ACCOUNT), 10).await.unwrap().len(), 2);
+    assert_eq!(f.registry.list(Some(&acct(ACCOUNT)), 10).await.unwrap().len(), 2);
 
     // Superseded and revoked reports are refused, and nothing is recorded.
     match f.reissue(&old_number, "again", 3).await {

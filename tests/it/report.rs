@@ -75,7 +75,7 @@ async fn report_figures_are_what_the_data_implies() {
     state.load_demo_if_empty(&demo_dir()).await.unwrap();
     let account = "A1012";
 
-    let data = build_report_data(&state.store, &state.cipher, account, as_of(), &context()).await.unwrap();
+    let data = build_report_data(&state.store, &state.cipher, &acct(account), as_of(), &context()).await.unwrap();
 
     // Identity, decrypted from the store.
     assert_eq!(data.applicant.full_name, "Zoë Łucja ŌTSUKA-NÚÑEZ");
@@ -165,7 +165,7 @@ async fn an_ineligible_account_gets_no_report_but_its_reasons() {
     let state = state(&db).await;
     state.load_demo_if_empty(&demo_dir()).await.unwrap();
 
-    let result = build_report_data(&state.store, &state.cipher, "A1003", as_of(), &context()).await;
+    let result = build_report_data(&state.store, &state.cipher, &acct("A1003"), as_of(), &context()).await;
 
     match result {
         Err(BuildError::Ineligible(decision)) => {
@@ -174,6 +174,6 @@ async fn an_ineligible_account_gets_no_report_but_its_reasons() {
         }
         other => panic!("expected a refusal, got {:?}", other.map(|d| d.report_number)),
     }
-    let unknown = build_report_data(&state.store, &state.cipher, "NOPE", as_of(), &context()).await;
+    let unknown = build_report_data(&state.store, &state.cipher, &acct("NOPE"), as_of(), &context()).await;
     assert!(matches!(unknown, Err(BuildError::UnknownAccount(_))));
 }

@@ -71,7 +71,7 @@ async fn a_report_killed_at_any_moment_leaves_no_signed_file_the_registry_does_n
 
     // Every report the registry knows, as issued.
     let mut issued = Vec::new();
-    for report in state.registry.list(Some("A1012"), 1000).await.unwrap() {
+    for report in state.registry.list(Some(&acct("A1012")), 1000).await.unwrap() {
         issued.push((report.number.to_string(), state.registry.pdf(&report.number).await.unwrap().unwrap()));
     }
     state.store.close().await;

@@ -48,10 +48,10 @@ async fn demo_state(db: &TestDb) -> AppState {
 }
 
 async fn decide(state: &AppState, id: &str) -> Decision {
-    let (account, inputs) = scoring::load::load_inputs(&state.store, id, as_of(), Currency::CAD)
+    let (account, inputs) = scoring::load::load_inputs(&state.store, &acct(id), as_of(), Currency::CAD)
         .await
         .unwrap_or_else(|e| panic!("{id}: {e}"));
-    assert_eq!(account.id, id);
+    assert_eq!(account.id.as_str(), id);
     scoring::decide(&inputs, DEFAULT_THRESHOLD)
 }
 
@@ -118,8 +118,8 @@ async fn demo_accounts_score_as_documented_and_the_gate_is_strictly_above_750() 
     assert!(near.iter().filter(|s| **s > 750).count() >= 2, "{near:?}");
 
     // An unknown account is an error naming it, not a score.
-    let err = scoring::load::load_inputs(&state.store, "NOPE", as_of(), Currency::CAD).await.unwrap_err();
-    assert!(matches!(err, scoring::load::LoadError::UnknownAccount(ref id) if id == "NOPE"), "{err}");
+    let err = scoring::load::load_inputs(&state.store, &acct("NOPE"), as_of(), Currency::CAD).await.unwrap_err();
+    assert!(matches!(err, scoring::load::LoadError::UnknownAccount(ref id) if id.as_str() == "NOPE"), "{err}");
 }
 
 #[tokio::test]

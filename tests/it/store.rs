@@ -45,7 +45,7 @@ async fn storage_story() {
     let counts = state.store.counts().await.unwrap();
     assert_eq!((counts.accounts, counts.transactions, counts.balances, counts.bills, counts.fx_rates), (1, 4, 3, 2, 2));
 
-    let stored = state.store.account("A1001").await.unwrap().unwrap();
+    let stored = state.store.account(&acct("A1001")).await.unwrap().unwrap();
     assert_eq!(stored.full_name, "Zoë Łucja ŌTSUKA-NÚÑEZ");
     assert_eq!(stored.date_of_birth, d("1990-04-12"));
     // The passport number is stored sealed, and opens with the key.
@@ -53,12 +53,12 @@ async fn storage_story() {
     let cipher = master_key().field_cipher();
     assert_eq!(cipher.open(&stored.passport_sealed, &passport_context("A1001")).unwrap(), b"E12345678");
     assert_eq!(stored.passport_index, cipher.blind_index("passport", "E12345678").to_vec());
-    assert!(state.store.account("A9999").await.unwrap().is_none());
+    assert!(state.store.account(&acct("A9999")).await.unwrap().is_none());
 
     let january = state
         .store
         .transactions(
-            "A1001",
+            &acct("A1001"),
             Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
         )
@@ -76,7 +76,7 @@ async fn storage_story() {
     let march = state
         .store
         .transactions(
-            "A1001",
+            &acct("A1001"),
             Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
             Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap(),
         )
@@ -88,7 +88,7 @@ async fn storage_story() {
         "offsets are converted to UTC"
     );
 
-    let balances = state.store.balances("A1001", d("2026-02-01"), d("2026-02-28")).await.unwrap();
+    let balances = state.store.balances(&acct("A1001"), d("2026-02-01"), d("2026-02-28")).await.unwrap();
     let got: Vec<_> = balances.iter().map(|b| (b.holding.as_str(), b.date, b.amount.to_string())).collect();
     assert_eq!(
         got,
@@ -100,7 +100,7 @@ async fn storage_story() {
         ]
     );
 
-    let bills = state.store.bills("A1001", d("2026-01-01"), d("2026-12-31")).await.unwrap();
+    let bills = state.store.bills(&acct("A1001"), d("2026-01-01"), d("2026-12-31")).await.unwrap();
     assert_eq!(bills.len(), 2);
     assert_eq!(bills[0].paid_on, Some(d("2026-01-14")));
     assert_eq!(bills[1].paid_on, None);
@@ -127,16 +127,16 @@ async fn storage_story() {
     let t1 = state
         .store
         .transactions(
-            "A1001",
+            &acct("A1001"),
             Utc.with_ymd_and_hms(2026, 1, 3, 0, 0, 0).unwrap(),
             Utc.with_ymd_and_hms(2026, 1, 4, 0, 0, 0).unwrap(),
         )
         .await
         .unwrap();
     assert_eq!(t1[0].amount.minor(), -13000);
-    let bills = state.store.bills("A1001", d("2026-02-01"), d("2026-02-28")).await.unwrap();
+    let bills = state.store.bills(&acct("A1001"), d("2026-02-01"), d("2026-02-28")).await.unwrap();
     assert_eq!(bills[0].paid_on, Some(d("2026-02-20")));
-    let stored = state.store.account("A1001").await.unwrap().unwrap();
+    let stored = state.store.account(&acct("A1001")).await.unwrap().unwrap();
     assert_eq!(cipher.open(&stored.passport_sealed, &passport_context("A1001")).unwrap(), b"EA7654321");
     let counts = state.store.counts().await.unwrap();
     assert_eq!((counts.transactions, counts.bills), (4, 2));
@@ -179,7 +179,7 @@ async fn monthly_flows_are_summed_by_the_database() {
     let flows = state
         .store
         .monthly_flows(
-            "A1001",
+            &acct("A1001"),
             Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
         )

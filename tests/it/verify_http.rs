@@ -40,7 +40,7 @@ async fn issue(state: &AppState, account: &str, seed: u64) -> IssuedReport {
         &state.store,
         &state.cipher,
         &signer,
-        account,
+        &acct(account),
         now.date_naive(),
         now,
         &mut rng,

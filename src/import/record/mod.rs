@@ -43,7 +43,7 @@ use serde::Deserialize;
 #[cfg(doc)]
 use crate::domain::MAX_RECORD_MAJOR;
 use crate::domain::{
-    Account, BalancePoint, Bill, CountryCode, Currency, EmailAddress, FullName, FxRate, HoldingKind, Money,
+    Account, AccountId, BalancePoint, Bill, CountryCode, Currency, EmailAddress, FullName, FxRate, HoldingKind, Money,
     PassportNumber, PhoneNumber, Rate, RecordId, Transaction,
 };
 
@@ -289,6 +289,10 @@ fn id(value: &Field<'_>, name: &str) -> Result<RecordId, LineError> {
     with_field(name, RecordId::parse(required(value, name)?))
 }
 
+fn account_id(value: &Field<'_>, name: &str) -> Result<AccountId, LineError> {
+    with_field(name, AccountId::parse(required(value, name)?))
+}
+
 fn currency(value: &Field<'_>) -> Result<Currency, LineError> {
     with_field("currency", Currency::from_code(required(value, "currency")?))
 }
@@ -360,7 +364,7 @@ fn account(raw: &Raw<'_>, today: NaiveDate) -> Result<Account, LineError> {
         Ok(d)
     };
     Ok(Account {
-        id: id(&raw.id, "id")?,
+        id: account_id(&raw.id, "id")?,
         full_name: with_field("full_name", FullName::parse(required(&raw.full_name, "full_name")?))?,
         date_of_birth,
         nationality: with_field("nationality", CountryCode::parse(required(&raw.nationality, "nationality")?))?,
@@ -396,7 +400,7 @@ fn transaction(raw: &Raw<'_>) -> Result<Transaction, LineError> {
     let currency = currency(&raw.currency)?;
     Ok(Transaction {
         id: id(&raw.id, "id")?,
-        account: id(&raw.account, "account")?,
+        account: account_id(&raw.account, "account")?,
         posted_at: timestamp(&raw.posted_at, "posted_at", Window::financial("transaction date"))?,
         amount: money(&raw.amount, currency)?,
         category: text(&raw.category, "category", 64)?,
@@ -410,7 +414,7 @@ fn transaction(raw: &Raw<'_>) -> Result<Transaction, LineError> {
 fn balance(raw: &Raw<'_>) -> Result<BalancePoint, LineError> {
     let currency = currency(&raw.currency)?;
     Ok(BalancePoint {
-        account: id(&raw.account, "account")?,
+        account: account_id(&raw.account, "account")?,
         holding: id(&raw.holding, "holding")?,
         kind: with_field("kind", HoldingKind::parse(required(&raw.kind, "kind")?))?,
         date: date(&raw.date, "date", Window::financial("balance date"))?,
@@ -430,7 +434,7 @@ fn bill(raw: &Raw<'_>) -> Result<Bill, LineError> {
     }
     Ok(Bill {
         id: id(&raw.id, "id")?,
-        account: id(&raw.account, "account")?,
+        account: account_id(&raw.account, "account")?,
         biller: text(&raw.biller, "biller", 200)?,
         kind: text(&raw.kind, "kind", 64)?,
         due_on: date(&raw.due_on, "due_on", Window::financial("due date"))?,
