@@ -1,8 +1,8 @@
 //! Personal data at rest: the master key, field encryption and blind indexes.
 //!
-//! Passport numbers (and, later, stored reports) are encrypted with
-//! AES-256-GCM under a key derived from the master key; the ciphertext is
-//! bound to where it is stored (the associated data names the table, column
+//! Passport numbers and issued reports (their JSON, key facts and PDF) are
+//! encrypted with AES-256-GCM under a key derived from the master key; the
+//! ciphertext is bound to where it is stored (the associated data names the table, column
 //! and record) so a value copied to another row does not decrypt. Equality
 //! lookups use a blind index: HMAC-SHA256 of the value under a second derived
 //! key, so the database never holds a searchable plain passport number.

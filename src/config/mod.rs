@@ -81,9 +81,9 @@ impl fmt::Debug for DatabaseUrl {
 pub struct Settings {
     /// Address the web service listens on.
     pub listen: SocketAddr,
-    /// The address applicants and officers reach; printed in QR codes and emails.
+    /// The address officers reach; printed in QR codes and verification links.
     pub public_base_url: String,
-    /// Working files: the SQLite database, keys, mail and SMS files.
+    /// Working files: the SQLite database, the master key file, the signing keys.
     pub data_dir: PathBuf,
     /// Base64 of 32 bytes; encrypts personal data at rest. When absent, a key
     /// file `master.key` (mode 0600) under `data_dir` is created on first use.
@@ -222,8 +222,8 @@ pub struct ReportSettings {
     /// The issuer's postal address, printed on every report (empty: not
     /// printed; set it in production).
     pub issuer_address: String,
-    /// How an authority reaches the issuer (an email address or a phone
-    /// number); empty: the public base URL.
+    /// How an authority reaches the issuer (an email address, phone number
+    /// or URL); empty: the public base URL.
     pub issuer_contact: String,
     /// A report's data must reach its as-of date: the account's latest
     /// balance at most this many days before it, and a holding without a

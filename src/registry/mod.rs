@@ -393,8 +393,8 @@ impl Registry {
     }
 
     /// Issues the report of `account_id` as of `as_of` and records it: the
-    /// whole issuing sequence, for `standing report` (and the applicant's
-    /// journey). What it returns is recorded; nothing signed leaves it
+    /// whole issuing sequence, for `standing report` (and, once it exists,
+    /// the applicant's journey). What it returns is recorded; nothing signed leaves it
     /// otherwise.
     #[tracing::instrument(skip_all)]
     pub async fn issue(

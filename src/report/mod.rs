@@ -1,4 +1,4 @@
-//! What a report attests, and how one is issued.
+//! What a report attests: its data, gathered from the store.
 //!
 //! - [`build`]: score the account and gather what the report attests.
 //! - [`data`]: the shape of that data (also `report.json` in the PDF).
