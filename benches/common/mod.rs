@@ -16,8 +16,7 @@ use standing::web::AppState;
 /// The application state on `url`, with working files under `dir`, the
 /// `STANDING_*` settings of the environment and the demo as-of clock.
 pub async fn open_state(url: &str, dir: &Path) -> AppState {
-    let mut settings = Settings::default();
-    settings.apply_env(|k| std::env::var(k).ok()).unwrap();
+    let mut settings = Settings::layered(None, |k| std::env::var(k).ok()).unwrap();
     settings.database.url = DatabaseUrl::new(url);
     settings.data_dir = dir.join("var");
     settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));

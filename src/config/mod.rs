@@ -8,11 +8,15 @@
 //! `STANDING_CONFIG`, `DATABASE_URL`, `STANDING_*` variables, command-line
 //! flags (applied by the caller).
 
+pub mod layers;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Format, Toml};
 use serde::Deserialize;
 
 use crate::domain::Currency;
@@ -120,6 +124,7 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// The reverse proxies (CIDR blocks or single addresses) whose
     /// `X-Forwarded-For` is believed. Empty: the socket's peer is the client.
+    #[serde(deserialize_with = "layers::comma_list")]
     pub trusted_proxies: Vec<ProxyNet>,
 }
 
@@ -320,25 +325,43 @@ impl Settings {
     }
 
     /// [`Settings::load`] with the environment read through `env`.
-    fn load_with(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+    pub fn load_with(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let file = file.map(Path::to_path_buf).or_else(|| env("STANDING_CONFIG").map(PathBuf::from));
-        let (mut settings, file_names_url) = match file {
+        match &file {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading configuration file {}", path.display()))?;
-                let settings =
-                    Self::from_toml(&text).with_context(|| format!("in configuration file {}", path.display()))?;
-                let names_url = toml::from_str::<toml::Value>(&text)
-                    .is_ok_and(|v| v.get("database").and_then(|d| d.get("url")).is_some());
-                (settings, names_url)
+                // Read here first so a missing file says so plainly.
+                std::fs::metadata(path).with_context(|| format!("reading configuration file {}", path.display()))?;
+                Self::layers(Some(Toml::file_exact(path)), env)
             }
-            None => (Settings::default(), false),
-        };
-        let env_names_url = env("DATABASE_URL").is_some() || env("STANDING_DATABASE_URL").is_some();
-        settings.apply_env(&env)?;
-        if !file_names_url && !env_names_url {
+            None => Self::layers(None::<figment::providers::Data<Toml>>, env),
+        }
+    }
+
+    /// Defaults, then the TOML `file_text` (if any), then the environment
+    /// read through `env` (see [`layers`]); checked.
+    pub fn layered(file_text: Option<&str>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        Self::layers(file_text.map(Toml::string), env)
+    }
+
+    fn layers(file: Option<impl figment::Provider>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        if env("STANDING_VERIFY_TRUST_FORWARDED_FOR").is_some() {
+            bail!("{RETIRED_FORWARDED_FOR}");
+        }
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(file);
+        }
+        if figment.find_value("verify.trust_forwarded_for").is_ok() {
+            bail!("{RETIRED_FORWARDED_FOR}");
+        }
+        let file_names_url = figment.find_value("database.url").is_ok();
+        let environment = layers::EnvLayer::read(&env);
+        let names_url = file_names_url || environment.names("database.url");
+        let mut settings: Settings = figment.merge(environment).extract_lossy().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !names_url {
             settings.database.url = Self::sqlite_in(&settings.data_dir);
         }
+        settings.validate()?;
         Ok(settings)
     }
 
@@ -349,119 +372,9 @@ impl Settings {
         DatabaseUrl::new(format!("sqlite:{}", data_dir.join("standing.db").display()))
     }
 
+    /// Settings from a TOML text alone (defaults for what it leaves out).
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
-        if let Ok(value) = toml::from_str::<toml::Value>(text)
-            && value.get("verify").and_then(|v| v.get("trust_forwarded_for")).is_some()
-        {
-            bail!("{RETIRED_FORWARDED_FOR}");
-        }
-        Ok(toml::from_str(text)?)
-    }
-
-    /// Applies `DATABASE_URL` and the `STANDING_*` variables, read through
-    /// `get` so tests need not touch the process environment.
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        fn parse<T: std::str::FromStr>(name: &str, v: &str) -> anyhow::Result<T>
-        where
-            T::Err: fmt::Display,
-        {
-            v.parse().map_err(|e| anyhow::anyhow!("{name}: {e}"))
-        }
-        if let Some(v) = get("DATABASE_URL") {
-            self.database.url = DatabaseUrl::new(v);
-        }
-        if let Some(v) = get("STANDING_DATABASE_URL") {
-            self.database.url = DatabaseUrl::new(v);
-        }
-        if let Some(v) = get("STANDING_DATABASE_MAX_CONNECTIONS") {
-            self.database.max_connections = parse("STANDING_DATABASE_MAX_CONNECTIONS", &v)?;
-        }
-        if let Some(v) = get("STANDING_LISTEN") {
-            self.listen = parse("STANDING_LISTEN", &v)?;
-        }
-        if let Some(v) = get("STANDING_PUBLIC_BASE_URL") {
-            self.public_base_url = v;
-        }
-        if let Some(v) = get("STANDING_DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = get("STANDING_MASTER_KEY") {
-            self.master_key = Some(Secret::new(v));
-        }
-        if let Some(v) = get("STANDING_IMPORT_BATCH_SIZE") {
-            self.import.batch_size = parse("STANDING_IMPORT_BATCH_SIZE", &v)?;
-        }
-        if let Some(v) = get("STANDING_REPORT_AUTHORITY_CURRENCY") {
-            self.report.authority_currency = parse("STANDING_REPORT_AUTHORITY_CURRENCY", &v)?;
-        }
-        if let Some(v) = get("STANDING_REPORT_ISSUER_NAME") {
-            self.report.issuer_name = v;
-        }
-        if let Some(v) = get("STANDING_REPORT_ISSUER_LEGAL_NAME") {
-            self.report.issuer_legal_name = v;
-        }
-        if let Some(v) = get("STANDING_REPORT_ISSUER_ADDRESS") {
-            self.report.issuer_address = v;
-        }
-        if let Some(v) = get("STANDING_REPORT_ISSUER_CONTACT") {
-            self.report.issuer_contact = v;
-        }
-        if let Some(v) = get("STANDING_REPORT_MAX_DATA_AGE_DAYS") {
-            self.report.max_data_age_days = parse("STANDING_REPORT_MAX_DATA_AGE_DAYS", &v)?;
-        }
-        if let Some(v) = get("STANDING_REPORT_VALIDITY_DAYS") {
-            self.report.validity_days = parse("STANDING_REPORT_VALIDITY_DAYS", &v)?;
-        }
-        if let Some(v) = get("STANDING_REPORT_SHOW_SCORE") {
-            self.report.show_score = parse("STANDING_REPORT_SHOW_SCORE", &v)?;
-        }
-        if let Some(v) = get("STANDING_REPORT_SIGNATURE_ALGORITHM") {
-            self.report.signature_algorithm = parse("STANDING_REPORT_SIGNATURE_ALGORITHM", &v)?;
-        }
-        if let Some(v) = get("STANDING_REPORT_SIGNING_CHAIN") {
-            self.report.signing_chain = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("STANDING_REPORT_SIGNING_KEY") {
-            self.report.signing_key = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("STANDING_VERIFY_REQUESTS_PER_MINUTE") {
-            self.verify.requests_per_minute = parse("STANDING_VERIFY_REQUESTS_PER_MINUTE", &v)?;
-        }
-        if let Some(v) = get("STANDING_VERIFY_FAILED_LOOKUPS_PER_HOUR") {
-            self.verify.failed_lookups_per_hour = parse("STANDING_VERIFY_FAILED_LOOKUPS_PER_HOUR", &v)?;
-        }
-        if let Some(v) = get("STANDING_VERIFY_MAX_UPLOAD_BYTES") {
-            self.verify.max_upload_bytes = parse("STANDING_VERIFY_MAX_UPLOAD_BYTES", &v)?;
-        }
-        if get("STANDING_VERIFY_TRUST_FORWARDED_FOR").is_some() {
-            bail!("{RETIRED_FORWARDED_FOR}");
-        }
-        if let Some(v) = get("STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS") {
-            self.server.header_read_timeout_seconds = parse("STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS", &v)?;
-        }
-        if let Some(v) = get("STANDING_SERVER_IDLE_TIMEOUT_SECONDS") {
-            self.server.idle_timeout_seconds = parse("STANDING_SERVER_IDLE_TIMEOUT_SECONDS", &v)?;
-        }
-        if let Some(v) = get("STANDING_SERVER_REQUEST_TIMEOUT_SECONDS") {
-            self.server.request_timeout_seconds = parse("STANDING_SERVER_REQUEST_TIMEOUT_SECONDS", &v)?;
-        }
-        if let Some(v) = get("STANDING_SERVER_SHUTDOWN_TIMEOUT_SECONDS") {
-            self.server.shutdown_timeout_seconds = parse("STANDING_SERVER_SHUTDOWN_TIMEOUT_SECONDS", &v)?;
-        }
-        if let Some(v) = get("STANDING_SERVER_MAX_CONNECTIONS") {
-            self.server.max_connections = parse("STANDING_SERVER_MAX_CONNECTIONS", &v)?;
-        }
-        if let Some(v) = get("STANDING_SERVER_TRUSTED_PROXIES") {
-            self.server.trusted_proxies = v
-                .split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| parse("STANDING_SERVER_TRUSTED_PROXIES", s))
-                .collect::<anyhow::Result<_>>()?;
-        }
-        if let Some(v) = get("STANDING_SCORING_THRESHOLD") {
-            self.scoring.threshold = parse("STANDING_SCORING_THRESHOLD", &v)?;
-        }
-        self.validate()
+        Self::layered(Some(text), |_| None)
     }
 
     fn validate(&self) -> anyhow::Result<()> {

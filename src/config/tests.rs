@@ -37,14 +37,14 @@ fn the_embedded_database_follows_the_working_directory() {
 
 #[test]
 fn environment_overrides_file() {
-    let mut s = Settings::from_toml("listen = \"0.0.0.0:9000\"\n[database]\nurl = \"sqlite:x.db\"").unwrap();
     let env: HashMap<&str, &str> = [
         ("DATABASE_URL", "postgres://u:pw@db/standing"),
         ("STANDING_LISTEN", "127.0.0.1:7000"),
         ("STANDING_MASTER_KEY", "c2VjcmV0"),
     ]
     .into();
-    s.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+    let file = "listen = \"0.0.0.0:9000\"\n[database]\nurl = \"sqlite:x.db\"";
+    let s = Settings::layered(Some(file), |k| env.get(k).map(|v| v.to_string())).unwrap();
     assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
     assert!(s.database.url.is_postgres());
     let debug = format!("{s:?}");
@@ -61,12 +61,11 @@ fn trusted_proxies_come_from_the_file_or_a_comma_separated_variable() {
     assert!(s.server.trusted_proxies[1].contains(ip("192.0.2.7")));
     assert!(!s.server.trusted_proxies[1].contains(ip("192.0.2.8")));
     assert!(s.server.trusted_proxies[2].contains(ip("2001:db8:ffff::1")));
-    let mut s = Settings::default();
-    s.apply_env(|k| (k == "STANDING_SERVER_TRUSTED_PROXIES").then(|| " 10.1.0.0/16, ::1 ".into())).unwrap();
+    let s = Settings::layered(None, |k| (k == "STANDING_SERVER_TRUSTED_PROXIES").then(|| " 10.1.0.0/16, ::1 ".into()))
+        .unwrap();
     assert_eq!(s.server.trusted_proxies.len(), 2);
     assert!(s.server.trusted_proxies[1].contains(ip("::1")));
-    let mut s = Settings::default();
-    let err = s.apply_env(|k| (k == "STANDING_SERVER_TRUSTED_PROXIES").then(|| "10.0.0.0/33".into()));
+    let err = Settings::layered(None, |k| (k == "STANDING_SERVER_TRUSTED_PROXIES").then(|| "10.0.0.0/33".into()));
     assert!(err.unwrap_err().to_string().contains("10.0.0.0/33"));
     assert!(Settings::from_toml("[server]\ntrusted_proxies = [\"proxy.local\"]").is_err());
 }
@@ -75,27 +74,58 @@ fn trusted_proxies_come_from_the_file_or_a_comma_separated_variable() {
 fn the_retired_forwarded_for_switch_says_what_replaced_it() {
     let err = Settings::from_toml("[verify]\ntrust_forwarded_for = true").unwrap_err().to_string();
     assert!(err.contains("server.trusted_proxies") && err.contains("trusted_proxies = ["), "{err}");
-    let mut s = Settings::default();
-    let err = s.apply_env(|k| (k == "STANDING_VERIFY_TRUST_FORWARDED_FOR").then(|| "false".into())).unwrap_err();
+    let err =
+        Settings::layered(None, |k| (k == "STANDING_VERIFY_TRUST_FORWARDED_FOR").then(|| "false".into())).unwrap_err();
     assert!(err.to_string().contains("STANDING_SERVER_TRUSTED_PROXIES"), "{err}");
 }
 
 #[test]
 fn server_timeouts_and_limits_are_checked() {
-    let mut s = Settings::default();
-    s.apply_env(|k| (k == "STANDING_SERVER_IDLE_TIMEOUT_SECONDS").then(|| "5".into())).unwrap();
+    let s = Settings::layered(None, |k| (k == "STANDING_SERVER_IDLE_TIMEOUT_SECONDS").then(|| "5".into())).unwrap();
     assert_eq!(s.server.idle_timeout_seconds, 5);
-    let mut s = Settings::default();
-    assert!(s.apply_env(|k| (k == "STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS").then(|| "0".into())).is_err());
-    let mut s = Settings::default();
-    assert!(s.apply_env(|k| (k == "STANDING_SERVER_MAX_CONNECTIONS").then(|| "0".into())).is_err());
+    assert!(
+        Settings::layered(None, |k| (k == "STANDING_SERVER_HEADER_READ_TIMEOUT_SECONDS").then(|| "0".into())).is_err()
+    );
+    assert!(Settings::layered(None, |k| (k == "STANDING_SERVER_MAX_CONNECTIONS").then(|| "0".into())).is_err());
 }
 
 #[test]
 fn unknown_keys_and_bad_values_are_refused() {
     assert!(Settings::from_toml("lisen = \"x\"").is_err());
-    let mut s = Settings::default();
-    assert!(s.apply_env(|k| (k == "STANDING_LISTEN").then(|| "nowhere".into())).is_err());
-    let mut s = Settings::default();
-    assert!(s.apply_env(|k| (k == "DATABASE_URL").then(|| "mysql://x".into())).is_err());
+    assert!(Settings::layered(None, |k| (k == "STANDING_LISTEN").then(|| "nowhere".into())).is_err());
+    assert!(Settings::layered(None, |k| (k == "DATABASE_URL").then(|| "mysql://x".into())).is_err());
+}
+
+#[test]
+fn every_setting_has_its_variable_named_from_its_place() {
+    let keys = layers::keys();
+    let var = |key: &str| keys.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(var("data_dir"), Some("STANDING_DATA_DIR"));
+    assert_eq!(var("report.issuer_name"), Some("STANDING_REPORT_ISSUER_NAME"));
+    assert_eq!(var("server.trusted_proxies"), Some("STANDING_SERVER_TRUSTED_PROXIES"));
+    assert_eq!(var("database.max_connections"), Some("STANDING_DATABASE_MAX_CONNECTIONS"));
+    assert!(keys.len() >= 30, "{keys:?}");
+    // Every variable is read: a value for each, all at once.
+    let env = |k: &str| match k {
+        "STANDING_REPORT_ISSUER_CONTACT" => Some("+8613800138000".to_owned()),
+        "STANDING_REPORT_SHOW_SCORE" => Some("true".to_owned()),
+        "STANDING_REPORT_VALIDITY_DAYS" => Some("30".to_owned()),
+        "STANDING_REPORT_SIGNATURE_ALGORITHM" => Some("Ed25519".to_owned()),
+        "STANDING_REPORT_AUTHORITY_CURRENCY" => Some("EUR".to_owned()),
+        "STANDING_IMPORT_BATCH_SIZE" => Some("500".to_owned()),
+        "STANDING_PUBLIC_BASE_URL" => Some("https://standing.example".to_owned()),
+        "STANDING_LOG" | "STANDING_MAIL_TRANSPORT" => Some("anything".to_owned()),
+        _ => None,
+    };
+    let s = Settings::layered(None, env).unwrap();
+    assert_eq!(s.report.issuer_contact, "+8613800138000", "a number-like text stays text");
+    assert!(s.report.show_score);
+    assert_eq!(s.report.validity_days, 30);
+    assert_eq!(s.report.signature_algorithm, KeyAlgorithm::Ed25519);
+    assert_eq!(s.report.authority_currency.code(), "EUR");
+    assert_eq!(s.import.batch_size, 500);
+    assert_eq!(s.public_base_url, "https://standing.example");
+    // A bad value names its variable.
+    let err = Settings::layered(None, |k| (k == "STANDING_REPORT_VALIDITY_DAYS").then(|| "soon".into())).unwrap_err();
+    assert!(err.to_string().contains("STANDING_REPORT_VALIDITY_DAYS"), "{err}");
 }

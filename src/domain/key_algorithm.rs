@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The signature algorithms a report can be signed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum KeyAlgorithm {
     /// EdDSA over Curve25519 (RFC 8032), in CMS per RFC 8419, in PDF per ISO/TS 32002.
     #[serde(rename = "ed25519")]
@@ -55,5 +55,13 @@ impl FromStr for KeyAlgorithm {
             "ecdsa-p256" | "p256" | "p-256" | "es256" => Ok(KeyAlgorithm::EcdsaP256),
             other => Err(UnknownAlgorithm(other.to_string())),
         }
+    }
+}
+
+/// Read as [`FromStr`] reads it: the names, their aliases, any case.
+impl<'de> serde::Deserialize<'de> for KeyAlgorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
