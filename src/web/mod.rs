@@ -24,7 +24,7 @@ use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 use axum::{Json, Router};
 use serde_json::json;
 use tower::util::MapRequestLayer;
@@ -42,24 +42,77 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// the caller's format. Well below what hyper buffers, so it is we who answer.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
+/// An HTTP method a documented route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentedMethod {
+    Get,
+    Post,
+}
+
+impl DocumentedMethod {
+    /// As `openapi.json` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentedMethod::Get => "get",
+            DocumentedMethod::Post => "post",
+        }
+    }
+}
+
+/// One documented route: its method, path and handler.
+pub type DocumentedRoute = (DocumentedMethod, &'static str, MethodRouter<AppState>);
+
+fn documented<H, T>(method: DocumentedMethod, path: &'static str, handler: H) -> DocumentedRoute
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = match method {
+        DocumentedMethod::Get => MethodFilter::GET,
+        DocumentedMethod::Post => MethodFilter::POST,
+    };
+    (method, path, on(filter, handler))
+}
+
+/// The routes for software, each described in `openapi.json`: declared in
+/// this one list, which builds the router and which a test holds against the
+/// document's paths and methods. (The document itself, the health checks and
+/// the officers' pages are not part of it.)
+pub fn documented_routes(upload_limit: DefaultBodyLimit) -> Vec<DocumentedRoute> {
+    use DocumentedMethod::{Get, Post};
+    let (method, path, verify) = documented(Post, "/api/v1/verify", api::verify_upload);
+    vec![
+        documented(Get, "/api/v1/reports/{number}", api::report_status),
+        (method, path, verify.layer(upload_limit)),
+        documented(Get, "/.well-known/jwks.json", well_known::jwks),
+        documented(Get, "/.well-known/standing-root.pem", well_known::root_pem),
+    ]
+}
+
 /// The whole application; tests can call it without a socket.
 pub fn router(state: AppState) -> Router {
     // Room for the multipart framing around the largest accepted PDF.
     let upload_limit = DefaultBodyLimit::max(state.settings.verify.max_upload_bytes + 64 * 1024);
     let request_timeout = Duration::from_secs(state.settings.server.request_timeout_seconds);
-    // Answers carrying report data must not be kept by browsers or proxies.
-    let api = Router::new()
-        .route("/api/v1/reports/{number}", get(api::report_status))
-        .route("/api/v1/verify", post(api::verify_upload).layer(upload_limit))
+    // Answers carrying report data must not be kept by browsers or proxies;
+    // the published keys set their own caching.
+    let (mut api, mut published) = (Router::new(), Router::new());
+    for (_, path, route) in documented_routes(upload_limit) {
+        if path.starts_with("/api/") {
+            api = api.route(path, route);
+        } else {
+            published = published.route(path, route);
+        }
+    }
+    let api = api
         .route("/api/v1/openapi.json", get(api::openapi))
         .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")));
     Router::new()
+        .merge(published)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/verify", get(pages::form).post(pages::upload).layer(upload_limit))
         .route("/verify/{number}", get(pages::status))
-        .route("/.well-known/jwks.json", get(well_known::jwks))
-        .route("/.well-known/standing-root.pem", get(well_known::root_pem))
         .merge(api)
         .fallback(not_found)
         .layer(

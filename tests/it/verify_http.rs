@@ -573,3 +573,44 @@ async fn the_offline_command_asks_the_service_for_keys_and_status() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(problem_codes(&json).contains(&"content_changed".to_owned()), "{json:#}");
 }
+
+#[test]
+fn the_documented_routes_and_the_openapi_document_name_the_same_paths_and_methods() {
+    let doc: serde_json::Value = serde_json::from_str(include_str!("../../src/web/openapi.json")).unwrap();
+    let documented: std::collections::BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (path.clone(), m.to_uppercase())))
+        .collect();
+    let limit = axum::extract::DefaultBodyLimit::max(1024);
+    let routed: std::collections::BTreeSet<(String, String)> = standing::web::documented_routes(limit)
+        .into_iter()
+        .map(|(method, path, _)| (path.to_owned(), method.as_str().to_uppercase()))
+        .collect();
+    assert_eq!(routed, documented, "openapi.json and web::documented_routes disagree");
+}
+
+#[tokio::test]
+async fn every_documented_path_is_served() {
+    // Each path of the document reaches its handler (never the fallback's
+    // "no such page or endpoint"), with the documented method.
+    let db = TestDb::new().await;
+    let app = spawn_app(&db).await;
+    let doc: serde_json::Value = app.openapi().await.json().await.unwrap();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let url = app.url(&path.replace("{number}", "SR-KYYF-9TKJ-6Q8Q"));
+        for method in ops.as_object().unwrap().keys() {
+            let request = match method.as_str() {
+                "get" => app.client.get(&url),
+                "post" => app.client.post(&url).header("content-type", "application/pdf").body("x"),
+                other => panic!("undocumented method {other}"),
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            assert!(!(status == 404 && body.contains("no such page or endpoint")), "{method} {path}: {status} {body}");
+            assert_ne!(status, 405, "{method} {path}");
+        }
+    }
+}
