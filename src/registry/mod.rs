@@ -162,7 +162,8 @@ struct StoredFacts {
 
 impl StoredFacts {
     fn of(report: &serde_json::Value) -> Self {
-        let text = |pointer: &str| report.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        // A figure the report states as no data (`null`) is "no data" here too.
+        let text = |pointer: &str| report.pointer(pointer).and_then(|v| v.as_str()).unwrap_or("no data").to_owned();
         StoredFacts {
             full_name: text("/applicant/full_name"),
             passport_masked: mask_passport(&text("/applicant/passport_number")),

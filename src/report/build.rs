@@ -249,7 +249,9 @@ pub async fn build_report_data(
         days_of_data: u32::try_from(total_series.len()).unwrap_or(u32::MAX),
     };
 
-    // Spending, month by month; months without spending show as zero.
+    // Spending, month by month; a month the transactions reach and without
+    // spending shows as zero, a month after the last transaction as no data.
+    let recorded = |month: NaiveDate| coverage.transactions_to.is_some_and(|last| month <= last);
     let mut by_month: BTreeMap<NaiveDate, (i128, u32)> = BTreeMap::new();
     for i in 0..12 {
         if let Some(m) = months_from.checked_add_months(Months::new(i)) {
@@ -280,16 +282,23 @@ pub async fn build_report_data(
         }
         months.push(SpendingMonth {
             month: month_name(*month),
+            recorded: recorded(*month),
             total: exact(*total, home, || format!("the spending of {}", month_name(*month)))?.into(),
             transactions: *count,
             top_categories,
         });
     }
     let spent: i128 = by_month.values().map(|(t, _)| t).sum();
+    let months_recorded = u32::try_from(by_month.keys().filter(|m| recorded(**m)).count()).unwrap_or(u32::MAX);
+    let average_monthly = match months_recorded {
+        0 => None,
+        n => Some(dual(exact(divide_rounded(spent, i128::from(n)), home, || "the average spending".to_owned())?)?),
+    };
     let spending = Spending {
         currency: home.code().to_owned(),
         total: dual(exact(spent, home, || "the total spending".to_owned())?)?,
-        average_monthly: dual(exact(divide_rounded(spent, 12), home, || "the average spending".to_owned())?)?,
+        average_monthly,
+        months_recorded,
         months,
     };
 

@@ -178,16 +178,25 @@ pub struct AssetFigures {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Spending {
     pub currency: String,
-    /// The full calendar months covered, oldest first.
+    /// The 12 full calendar months before the as-of month, oldest first.
     pub months: Vec<SpendingMonth>,
+    /// How many of them the account's transactions reach (see
+    /// [`SpendingMonth::recorded`]).
+    pub months_recorded: u32,
+    /// Over the recorded months.
     pub total: Dual,
-    pub average_monthly: Dual,
+    /// The total divided by the recorded months; `None` when none is.
+    pub average_monthly: Option<Dual>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpendingMonth {
     /// `2026-10`.
     pub month: String,
+    /// Whether the account's transactions reach this month: false for a
+    /// month that starts after its last transaction (on or before the as-of
+    /// date). Its zero is then not a finding, and it prints "no data".
+    pub recorded: bool,
     pub total: Amount,
     pub transactions: u32,
     /// Up to three categories with the most spending, largest first.

@@ -204,6 +204,7 @@ fn spending(cny_cad: Rate) -> Spending {
             .collect();
         months.push(SpendingMonth {
             month: format!("{y:04}-{m:02}"),
+            recorded: true,
             total: amount(total, Currency::CNY),
             transactions: 48 + (i as u32 * 7) % 37,
             top_categories,
@@ -213,8 +214,9 @@ fn spending(cny_cad: Rate) -> Spending {
     Spending {
         currency: "CNY".into(),
         months,
+        months_recorded: 12,
         total: dual(sum, Currency::CNY, cny_cad),
-        average_monthly: dual(sum / 12, Currency::CNY, cny_cad),
+        average_monthly: Some(dual(sum / 12, Currency::CNY, cny_cad)),
     }
 }
 

@@ -121,6 +121,44 @@ async fn a_holding_whose_balances_stop_is_not_current_and_not_counted_for_ever()
 }
 
 #[tokio::test]
+async fn months_after_the_last_transaction_are_no_data_not_zero() {
+    let db = TestDb::new().await;
+    let state = state(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = holdings_with_a_gap();
+    // Spending every month from 2025-11 to 2026-07, then nothing.
+    for (i, month) in
+        ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07"]
+            .iter()
+            .enumerate()
+    {
+        lines.push(transaction(&format!("T-{i}"), "A1", &format!("{month}-15T10:00:00Z"), "-300.00"));
+    }
+    import(&state, &[write_file(dir.path(), "a1.jsonl", &lines)]).await.unwrap();
+    let mut ctx = context();
+    ctx.threshold = 350;
+    let data = build_report_data(&state.store, &state.cipher, &acct("A1"), day("2026-11-21"), &ctx).await.unwrap();
+    let s = &data.spending;
+    assert_eq!(data.coverage.transactions_to, Some(day("2026-07-15")));
+    let recorded: Vec<(&str, bool)> = s.months.iter().map(|m| (m.month.as_str(), m.recorded)).collect();
+    assert_eq!(recorded.iter().filter(|(_, r)| *r).count(), 9, "{recorded:?}");
+    assert!(recorded.iter().skip(9).all(|(m, r)| !r && *m > "2026-07"), "{recorded:?}");
+    assert_eq!(s.months_recorded, 9);
+    assert_eq!(s.total.account.text, "CNY 2,700.00");
+    // The average is over the nine recorded months, not twelve.
+    assert_eq!(s.average_monthly.as_ref().unwrap().account.text, "CNY 300.00");
+
+    // With no transactions at all, no month is recorded and there is no average.
+    let db = TestDb::new().await;
+    let state = crate::helpers::state(&db).await;
+    import(&state, &[write_file(dir.path(), "a2.jsonl", &holdings_with_a_gap())]).await.unwrap();
+    let data = build_report_data(&state.store, &state.cipher, &acct("A1"), day("2026-11-21"), &ctx).await.unwrap();
+    assert_eq!(data.spending.months_recorded, 0);
+    assert_eq!(data.spending.average_monthly, None);
+    assert!(data.spending.months.iter().all(|m| !m.recorded));
+}
+
+#[tokio::test]
 async fn a_factor_without_data_adds_no_points() {
     // The outside test's A1012 as of a day long after its data ends: the
     // balance and spending factors have nothing to measure.

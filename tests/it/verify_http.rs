@@ -98,7 +98,7 @@ async fn status_page_and_api_follow_revocation_reissue_and_expiry_at_once() {
     assert!(html.contains(&passport[passport.len() - 3..]));
     assert!(html.contains(&hex::encode(issued.sha256)));
     assert!(html.contains(&issued.data.assets.total.current.as_ref().unwrap().authority.text), "total assets in CAD");
-    assert!(html.contains(&issued.data.spending.average_monthly.authority.text));
+    assert!(html.contains(&issued.data.spending.average_monthly.as_ref().unwrap().authority.text));
     assert!(html.contains(&issued.data.bills.on_time_rate));
 
     let json = api_status(&app, &issued).await;

@@ -96,15 +96,26 @@ pub(super) fn spending(l: &mut Layout<'_>, d: &ReportData) {
     let s = &d.spending;
     let chart_h = 150.0;
     l.heading("Spending history", chart_h + 40.0);
-    let intro = format!(
-        "Money spent per calendar month ({} months), in {}. Total {} ({}); monthly average {} ({}).",
+    let average = match &s.average_monthly {
+        Some(a) => format!("{} ({})", a.account.text, a.authority.text),
+        None => "no data".to_owned(),
+    };
+    let mut intro = format!(
+        "Money spent per calendar month ({} months), in {}. Total {} ({}); monthly average {average}.",
         s.months.len(),
         s.currency,
         s.total.account.text,
         s.total.authority.text,
-        s.average_monthly.account.text,
-        s.average_monthly.authority.text
     );
+    if s.months_recorded < s.months.len() as u32 {
+        let last = d.coverage.transactions_to.map_or("none".to_owned(), |t| t.to_string());
+        intro.push_str(&format!(
+            " The account's transactions end on {last}: {} of the {} months are recorded; the others show \"no \
+             data\" and the total and average are over the recorded months.",
+            s.months_recorded,
+            s.months.len()
+        ));
+    }
     l.paragraph(MARGIN_X, CONTENT_W, Face::Regular, 8.5, MUTED, &intro);
     l.y += 6.0;
 
@@ -141,13 +152,19 @@ pub(super) fn spending(l: &mut Layout<'_>, d: &ReportData) {
     let bar_w = slot * 0.62;
     let mut bars = Vec::new();
     for (i, m) in s.months.iter().enumerate() {
-        let v = m.total.minor.unsigned_abs() as f32 / per as f32;
-        let h = plot_h * (v / top_value);
-        let x = x0 + slot * i as f32 + (slot - bar_w) / 2.0;
-        bars.push((x, y_base - h, bar_w, h));
         let cx = x0 + slot * i as f32 + slot / 2.0;
         let label_w = l.fonts.width(Face::Regular, 6.8, &m.month);
-        l.text(cx - label_w / 2.0, y_base + 10.0, Face::Regular, 6.8, INK, &m.month, Align::Left);
+        if m.recorded {
+            let v = m.total.minor.unsigned_abs() as f32 / per as f32;
+            let h = plot_h * (v / top_value);
+            let x = x0 + slot * i as f32 + (slot - bar_w) / 2.0;
+            bars.push((x, y_base - h, bar_w, h));
+            l.text(cx - label_w / 2.0, y_base + 10.0, Face::Regular, 6.8, INK, &m.month, Align::Left);
+        } else {
+            l.text(cx - label_w / 2.0, y_base + 10.0, Face::Regular, 6.8, MUTED, &m.month, Align::Left);
+            let no_data_w = l.fonts.width(Face::Regular, 6.0, "no data");
+            l.text(cx - no_data_w / 2.0, y_base - 4.0, Face::Regular, 6.0, MUTED, "no data", Align::Left);
+        }
     }
     let ops = l.ops();
     ops.push(Op::SetFillColor { col: color(BAR) });
@@ -170,6 +187,14 @@ pub(super) fn spending(l: &mut Layout<'_>, d: &ReportData) {
                 .map(|c| format!("{} {}", c.category, c.total.text))
                 .collect::<Vec<_>>()
                 .join(" · ");
+            if !m.recorded {
+                return vec![
+                    Cell::plain(m.month.clone()),
+                    Cell::colored("no data", MUTED),
+                    Cell::colored("—", MUTED),
+                    Cell::colored("after the last recorded transaction", MUTED),
+                ];
+            }
             vec![
                 Cell::plain(m.month.clone()),
                 Cell::plain(m.total.text.clone()),
@@ -183,10 +208,7 @@ pub(super) fn spending(l: &mut Layout<'_>, d: &ReportData) {
         Cell::bold("Total"),
         Cell::dual(&s.total.account, &s.total.authority, Face::Bold),
         Cell::bold(tx.to_string()),
-        Cell::plain(format!(
-            "monthly average {} ({})",
-            s.average_monthly.account.text, s.average_monthly.authority.text
-        )),
+        Cell::plain(format!("monthly average {average}")),
     ]);
     l.table("Spending history", &cols, rows, true);
 }
