@@ -23,13 +23,16 @@ use super::output::Staged;
 /// `standing report ACCOUNT --out FILE`: issued and recorded first, then
 /// written.
 pub async fn issue(
-    settings: Settings,
+    mut settings: Settings,
     clock: SharedClock,
     account: &AccountId,
     path: &Path,
     as_of: Option<chrono::NaiveDate>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    // One connection: for a one-shot command its queries wait less on each
+    // other than new connections take to open (about 2 ms of 28 on SQLite).
+    settings.database.max_connections = 1;
     let state = AppState::open(settings, clock).await?;
     let now = state.clock.now();
     let as_of = as_of.unwrap_or_else(|| now.date_naive());

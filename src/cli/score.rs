@@ -22,7 +22,9 @@ pub async fn run(
         note!("error: {e}");
         return Ok(ExitCode::from(2));
     }
-    let store = Store::open(&settings.database).await?;
+    // One connection, as for `standing report` (see there).
+    let database = standing::config::DatabaseSettings { max_connections: 1, ..settings.database.clone() };
+    let store = Store::open(&database).await?;
     let loaded = scoring::load::load_inputs(&store, account, as_of, settings.report.authority_currency).await;
     store.close().await;
     let (_, inputs) = match loaded {
