@@ -52,7 +52,7 @@ impl ReportState {
 }
 
 /// What an officer is told; `Expired` is computed from `valid_until` and today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Valid,
@@ -197,7 +197,7 @@ fn mask_passport(passport: &str) -> String {
 }
 
 /// What the verification page and API show beside the status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KeyFacts {
     pub full_name: String,
     /// `••••••123`: the last three characters only.

@@ -358,7 +358,7 @@ pub(crate) fn inspect(cms_der: &[u8], parts: &[&[u8]]) -> Result<CmsFindings, Ve
 /// could be edited without breaking it: the certificates carried, their
 /// order, attributes added unsigned, revocation data, versions and
 /// algorithm fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContainerChange {
     /// Certificates our signer writes are missing.

@@ -50,7 +50,7 @@ use crate::signing::{
 };
 
 /// The outcome of verifying one file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     /// True only when there is no problem at all.
     pub valid: bool,
@@ -78,12 +78,13 @@ pub struct Verification {
 }
 
 /// One thing checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Check {
     /// Stable name: `pdf`, `signature_present`, `byte_range`, `whole_file`,
     /// `signature_encoding`, `padding`, `key_known`, `signature`, `content`,
     /// `certificate`, `signature_container`, `key_window`, `attachment`,
     /// `registry`, `status`, `issued_file`, `issued_data`.
+    #[schema(value_type = String)]
     pub name: &'static str,
     pub ok: bool,
     pub message: String,
@@ -91,7 +92,7 @@ pub struct Check {
 
 /// One thing wrong: a stable `code` (with its data) and a message for
 /// people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(flatten)]
     pub kind: ProblemKind,
@@ -107,7 +108,7 @@ impl Problem {
 
 /// The problems a verification can find. Serialised as `"code": "..."`
 /// plus the variant's fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum ProblemKind {
     /// The file does not start with `%PDF-`.
@@ -196,16 +197,18 @@ impl ProblemKind {
 /// attached one, by JSON Pointer (RFC 6901). `null` where a side lacks it.
 /// Passport numbers are masked to their last three characters on both sides:
 /// the diff must not hand the real number to whoever altered the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldDiff {
     pub path: String,
+    #[schema(value_type = Option<Object>)]
     pub issued: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     pub found: Option<Value>,
 }
 
 /// What the registry says about the report, as [`Verification::apply_registry`]
 /// found it; or, offline, that it was not asked and where to ask.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RegistryFindings {
     /// Whether the registry was asked. When it was not (offline), a valid
     /// signature says nothing about whether the report was since revoked,
@@ -216,6 +219,7 @@ pub struct RegistryFindings {
     pub found: Option<bool>,
     /// `valid`, `revoked`, `superseded` or `expired`; absent when not found.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<NaiveDate>,

@@ -39,17 +39,22 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// Every error of the API: `{"error": {"code", "message", "fields"?}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
-    code: &'a str,
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable: `not_found`, `invalid`, `rate_limited`, …
+    code: String,
+    /// For people.
     message: String,
+    /// For `invalid`: a message per field.
     #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<&'a BTreeMap<String, String>>,
+    fields: Option<BTreeMap<String, String>>,
 }
 
 impl ApiError {
@@ -94,10 +99,10 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let fields = match &self {
-            ApiError::Invalid { fields, .. } => Some(fields),
+            ApiError::Invalid { fields, .. } => Some(fields.clone()),
             _ => None,
         };
-        let body = Body { error: Detail { code: self.code(), message, fields } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message, fields } };
         let mut response = (self.status(), Json(body)).into_response();
         if let ApiError::RateLimited { retry_after } = self {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after.into());
@@ -110,7 +115,7 @@ impl IntoResponse for ApiError {
 /// (for errors that do not come from an [`ApiError`]: see
 /// [`super::uniform_errors`]).
 pub fn json_error(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(Body { error: Detail { code, message, fields: None } })).into_response()
+    (status, Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message, fields: None } })).into_response()
 }
 
 impl From<crate::store::StoreError> for ApiError {

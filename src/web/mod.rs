@@ -50,7 +50,7 @@ pub enum DocumentedMethod {
 }
 
 impl DocumentedMethod {
-    /// As `openapi.json` names it.
+    /// As the OpenAPI document names it.
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentedMethod::Get => "get",
@@ -74,7 +74,7 @@ where
     (method, path, on(filter, handler))
 }
 
-/// The routes for software, each described in `openapi.json`: declared in
+/// The routes for software, each in the OpenAPI document ([`api::ApiDoc`]): declared in
 /// this one list, which builds the router and which a test holds against the
 /// document's paths and methods. (The document itself, the health checks and
 /// the officers' pages are not part of it.)

@@ -8,8 +8,10 @@ use crate::registry::{KeyFacts, RegisteredReport, ReportState, Status};
 
 /// The JSON body of `GET /api/v1/reports/{number}` (and the `report` member
 /// of an upload check).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportStatus)]
 pub struct StatusBody {
+    #[schema(example = "SR-KYYF-9TKJ-6Q8Q")]
     pub report_number: String,
     pub status: Status,
     pub issued_at: DateTime<Utc>,
@@ -24,13 +26,13 @@ pub struct StatusBody {
     pub key_facts: KeyFacts,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Revoked {
     pub at: DateTime<Utc>,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Superseded {
     pub by: String,
     pub at: DateTime<Utc>,

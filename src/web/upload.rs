@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 
 use chrono::NaiveDate;
-use serde_json::{Value, json};
 
 use super::AppState;
 use super::lookup::{LookupError, admit, found_or_count};
@@ -14,6 +13,16 @@ use crate::domain::{ReportNumber, VerificationCode};
 use crate::keys::published_keys;
 use crate::registry::{RegisteredReport, Status};
 use crate::verify::{FieldDiff, Verification, verify_pdf};
+
+/// The answer of `POST /api/v1/verify`: every check and problem, and the
+/// registry's report when the file names one (number and code matching).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = VerifyAnswer)]
+pub struct UploadAnswer {
+    #[serde(flatten)]
+    pub verification: Verification,
+    pub report: Option<StatusBody>,
+}
 
 /// What an upload check found.
 #[derive(Debug)]
@@ -130,17 +139,10 @@ impl UploadOutcome {
     }
 
     /// The API's answer: the verification itself plus the report's status.
-    pub fn to_json(&self, today: NaiveDate) -> Value {
-        let mut body = serde_json::to_value(&self.verification).unwrap_or_else(|_| json!({}));
-        if let Value::Object(map) = &mut body {
-            map.insert(
-                "report".into(),
-                self.report
-                    .as_ref()
-                    .and_then(|r| serde_json::to_value(StatusBody::new(r, today)).ok())
-                    .unwrap_or(Value::Null),
-            );
+    pub fn answer(&self, today: NaiveDate) -> UploadAnswer {
+        UploadAnswer {
+            verification: self.verification.clone(),
+            report: self.report.as_ref().map(|r| StatusBody::new(r, today)),
         }
-        body
     }
 }

@@ -19,8 +19,23 @@ async fn key_ring(state: &AppState) -> Result<KeyRing, ApiError> {
         .map_err(|e| ApiError::Internal(e.into()))
 }
 
+/// A JWK Set (RFC 7517): `{"keys": [...]}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the answer for the OpenAPI document
+pub struct JwkSet {
+    #[schema(value_type = Vec<Object>)]
+    keys: Vec<serde_json::Value>,
+}
+
 /// `GET /.well-known/jwks.json`: every signing key ever used, with its
 /// window and status (RFC 7517, 8037, 7638).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    summary = "Every report signing key ever used, current and retired (RFC 7517/8037, kid per RFC 7638)",
+    responses((status = 200, description = "A JWK Set", body = JwkSet, content_type = "application/jwk-set+json")),
+)]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let ring = key_ring(&state).await?;
     let body = serde_json::to_vec_pretty(&ring.jwks(state.clock.now())).map_err(|e| ApiError::Internal(e.into()))?;
@@ -29,6 +44,16 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 /// `GET /.well-known/standing-root.pem`: the root certificate, for viewers'
 /// trust lists.
+#[utoipa::path(
+    get,
+    path = "/.well-known/standing-root.pem",
+    operation_id = "rootCertificate",
+    summary = "The root certificate that issues the signing certificates",
+    responses(
+        (status = 200, description = "PEM", body = String, content_type = "application/x-pem-file"),
+        (status = 404, description = "No root yet", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn root_pem(State(state): State<AppState>) -> Result<Response, ApiError> {
     let ring = key_ring(&state).await?;
     let pem = ring.root_pem().ok_or_else(|| ApiError::NotFound("no root certificate has been created yet".into()))?;

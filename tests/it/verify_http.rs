@@ -436,7 +436,6 @@ fn documented_report_numbers_pass_their_check_symbol() {
         texts.push((path.display().to_string(), text));
     };
     add(root.join("README.md"));
-    add(root.join("src/web/openapi.json"));
     add(root.join("src/main.rs"));
     // Where error messages and page texts are written.
     for dir in ["src/web", "src/domain", "templates/verify"] {
@@ -444,7 +443,8 @@ fn documented_report_numbers_pass_their_check_symbol() {
             add(entry.unwrap().path());
         }
     }
-    // And the messages themselves.
+    // And the messages themselves, and the OpenAPI document's examples.
+    texts.push(("the OpenAPI document".into(), standing::web::api::openapi_json().to_owned()));
     texts.push(("ReportNumber::parse".into(), ReportNumber::parse("nonsense").unwrap_err().0));
     texts.push(("not-found advice".into(), standing::web::status::StatusView::not_found("x").advice));
 
@@ -576,7 +576,7 @@ async fn the_offline_command_asks_the_service_for_keys_and_status() {
 
 #[test]
 fn the_documented_routes_and_the_openapi_document_name_the_same_paths_and_methods() {
-    let doc: serde_json::Value = serde_json::from_str(include_str!("../../src/web/openapi.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(standing::web::api::openapi_json()).unwrap();
     let documented: std::collections::BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .unwrap()
@@ -588,7 +588,7 @@ fn the_documented_routes_and_the_openapi_document_name_the_same_paths_and_method
         .into_iter()
         .map(|(method, path, _)| (path.to_owned(), method.as_str().to_uppercase()))
         .collect();
-    assert_eq!(routed, documented, "openapi.json and web::documented_routes disagree");
+    assert_eq!(routed, documented, "the OpenAPI document and web::documented_routes disagree");
 }
 
 #[tokio::test]
