@@ -19,7 +19,7 @@ pub async fn open_state(url: &str, dir: &Path) -> AppState {
     let mut settings = Settings::layered(None, |k| std::env::var(k).ok()).unwrap();
     settings.database.url = DatabaseUrl::new(url);
     settings.data_dir = dir.join("var");
-    settings.master_key = Some(Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    settings.master_key = Some(Secret::new(standing::testing::MASTER_KEY));
     let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()));
     AppState::open(settings, clock).await.unwrap()
 }

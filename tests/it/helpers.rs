@@ -13,9 +13,7 @@ use standing::import::{ImportError, ImportOptions, ImportReport, Progress, impor
 use standing::web::AppState;
 use tempfile::TempDir;
 
-/// The master key every test uses (base64 of the bytes 0..=31): one
-/// constant, so a sealed value written by one helper opens in another.
-pub const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub use standing::testing::MASTER_KEY;
 
 /// `TEST_LOG=1` (or a filter such as `TEST_LOG=standing=debug`) shows the
 /// service's tracing output for a failing test; silent otherwise.
