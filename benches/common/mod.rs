@@ -93,24 +93,8 @@ pub fn five_year_report_data(signer: &Signer) -> standing::report::data::ReportD
 /// The context of a report issued on `as_of` by the default settings.
 pub fn issue_context(as_of: chrono::NaiveDate) -> standing::report::build::IssueContext {
     use rand::SeedableRng;
-    use standing::domain::{ReportNumber, VerificationCode};
+    let signing = standing::report::data::Signing { key_id: "bench".into(), algorithm: "ECDSA P-256".into() };
+    let issued_at = as_of.and_hms_opt(9, 0, 0).unwrap().and_utc();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
-    let settings = standing::config::Settings::default();
-    standing::report::build::IssueContext {
-        issuer: standing::registry::issue::issuer(&settings),
-        authority: standing::report::data::Authority {
-            code: "IRCC".into(),
-            name: "Immigration, Refugees and Citizenship Canada".into(),
-            currency: "CAD".into(),
-        },
-        authority_currency: standing::domain::Currency::CAD,
-        threshold: 750,
-        show_score: false,
-        validity_days: 90,
-        max_data_age_days: 7,
-        report_number: ReportNumber::generate(&mut rng),
-        verification_code: VerificationCode::generate(&mut rng),
-        issued_at: as_of.and_hms_opt(9, 0, 0).unwrap().and_utc(),
-        signing: standing::report::data::Signing { key_id: "bench".into(), algorithm: "ECDSA P-256".into() },
-    }
+    standing::registry::issue::issue_context(&standing::config::Settings::default(), signing, issued_at, &mut rng)
 }

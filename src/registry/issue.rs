@@ -64,20 +64,16 @@ fn algorithm_label(a: KeyAlgorithm) -> &'static str {
     }
 }
 
-/// Builds, renders and signs the report of `account_id` as of `as_of`.
-#[allow(clippy::too_many_arguments)] // each is a separate input the caller controls
-pub async fn issue_report(
+/// Everything about an issuance that the settings, the signer and the clock
+/// decide; a fresh report number and verification code from `rng`.
+pub fn issue_context(
     settings: &Settings,
-    store: &Store,
-    cipher: &FieldCipher,
-    signer: &Signer,
-    account_id: &AccountId,
-    as_of: NaiveDate,
+    signing: Signing,
     issued_at: DateTime<Utc>,
-    rng: &mut (impl RngCore + Send),
-) -> Result<IssuedReport, IssueError> {
+    rng: &mut impl RngCore,
+) -> IssueContext {
     let report = &settings.report;
-    let ctx = IssueContext {
+    IssueContext {
         issuer: issuer(settings),
         authority: Authority {
             code: report.authority_code.clone(),
@@ -92,10 +88,27 @@ pub async fn issue_report(
         report_number: ReportNumber::generate(rng),
         verification_code: VerificationCode::generate(rng),
         issued_at,
-        signing: Signing { key_id: signer.kid().to_owned(), algorithm: algorithm_label(signer.algorithm()).to_owned() },
-    };
+        signing,
+    }
+}
+
+/// Builds, renders and signs the report of `account_id` as of `as_of`.
+#[allow(clippy::too_many_arguments)] // each is a separate input the caller controls
+pub async fn issue_report(
+    settings: &Settings,
+    store: &Store,
+    cipher: &FieldCipher,
+    signer: &Signer,
+    account_id: &AccountId,
+    as_of: NaiveDate,
+    issued_at: DateTime<Utc>,
+    rng: &mut (impl RngCore + Send),
+) -> Result<IssuedReport, IssueError> {
+    let signing =
+        Signing { key_id: signer.kid().to_owned(), algorithm: algorithm_label(signer.algorithm()).to_owned() };
+    let ctx = issue_context(settings, signing, issued_at, rng);
     let data = build_report_data(store, cipher, account_id, as_of, &ctx).await?;
-    let pdf = crate::signing::render_and_sign(&data, signer, issued_at, &report.issuer_name)?;
+    let pdf = crate::signing::render_and_sign(&data, signer, issued_at, &settings.report.issuer_name)?;
     let sha256 = Sha256::digest(&pdf).into();
     Ok(IssuedReport {
         number: ctx.report_number,
