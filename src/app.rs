@@ -1,5 +1,6 @@
 //! Start-up only: the state ([`AppState::open`]) and its signing keys → the
-//! router → a bound listener, run until SIGTERM or Ctrl-C.
+//! router → a bound listener and the mail worker, run until SIGTERM or
+//! Ctrl-C.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::mail::Worker;
 use crate::web::AppState;
 use crate::web::server::{ConnectionCounts, ConnectionLimits};
 
@@ -18,20 +20,23 @@ pub struct Application {
     listener: TcpListener,
     limits: ConnectionLimits,
     counts: Arc<ConnectionCounts>,
+    mail: Arc<Worker>,
 }
 
 impl Application {
     /// Binds the listener; also makes sure the signing keys exist, so the
-    /// published keys and root certificate are there from the first start.
+    /// published keys and root certificate are there from the first start,
+    /// and that the mail transport can be set up.
     pub async fn build(state: AppState) -> anyhow::Result<Self> {
         crate::keys::load_signer(&state.settings, &state.cipher, state.clock.now())
             .context("opening the report signing keys")?;
+        let mail = Arc::new(state.mail_worker().context("setting up the mail transport")?);
         let listener = TcpListener::bind(state.settings.listen)
             .await
             .with_context(|| format!("binding {}", state.settings.listen))?;
         let limits = ConnectionLimits::from_settings(&state.settings.server)
             .fit_to_descriptors(u64::from(state.settings.database.max_connections));
-        Ok(Application { state, listener, limits, counts: Arc::default() })
+        Ok(Application { state, listener, limits, counts: Arc::default(), mail })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -59,17 +64,34 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests
-    /// until the shutdown deadline and drops the connections left.
+    /// Serves (and sends mail) until `shutdown` completes, then finishes
+    /// in-flight requests and sends until the shutdown deadline and drops
+    /// what is left (an unfinished send keeps its lease; once it runs out
+    /// the message is sent again, with the same Message-ID).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        let deadline = std::time::Duration::from_secs(self.state.settings.server.shutdown_timeout_seconds);
         let app = crate::web::router(self.state);
         tracing::info!(
             address = %self.listener.local_addr()?,
             max_connections = self.limits.max_connections,
             "listening"
         );
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut worker_stop = stopped.clone();
+        let worker = tokio::spawn(self.mail.run(async move {
+            let _ = worker_stop.wait_for(|s| *s).await;
+        }));
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
         crate::web::server::serve(self.listener, app, self.limits, self.counts, shutdown).await;
+        let abort = worker.abort_handle();
+        if tokio::time::timeout(deadline, worker).await.is_err() {
+            tracing::warn!("mail sends still running at the shutdown deadline were dropped");
+            abort.abort();
+        }
         store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -62,6 +62,7 @@ pub mod domain;
 pub mod fx;
 pub mod import;
 pub mod keys;
+pub mod mail;
 pub mod pdf;
 pub mod registry;
 pub mod report;

@@ -12,6 +12,7 @@
 mod output;
 mod import;
 mod keys;
+mod mail;
 mod report;
 mod score;
 mod verify;
@@ -82,8 +83,14 @@ pub enum Command {
         /// The report's as-of date (YYYY-MM-DD); default today.
         #[arg(long, value_name = "DATE")]
         as_of: Option<chrono::NaiveDate>,
+        /// Also email the report to the account's address on file: queued
+        /// in the transaction that records the report, then sent at once
+        /// (retried by the service's worker or `standing mail run` if that
+        /// fails).
+        #[arg(long)]
+        email: bool,
     },
-    /// Issued reports: list, show, revoke, reissue (operators).
+    /// Issued reports: list, show, revoke, reissue, resend (operators).
     Reports {
         #[command(subcommand)]
         action: ReportsCommand,
@@ -114,6 +121,11 @@ pub enum Command {
         /// (for scripts that must not accept a since-revoked report).
         #[arg(long)]
         require_status: bool,
+    },
+    /// The mail outbox: what is pending, sent or dead; retry; one sending pass.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
     },
     /// Signing keys: list them, or rotate to a new one.
     Keys {
@@ -149,9 +161,24 @@ pub enum ReportsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a valid report; officers see REVOKED with the reason at once.
+    /// Revoke a valid report; officers see REVOKED with the reason at once,
+    /// and the applicant is emailed the reason.
     Revoke {
         number: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Do not email the applicant.
+        #[arg(long)]
+        no_email: bool,
+    },
+    /// Email a valid report again (a new message with the PDF attached), to
+    /// the address on file or another one.
+    Resend {
+        number: String,
+        /// Send to this address instead of the one on file.
+        #[arg(long, value_name = "EMAIL")]
+        to: Option<standing::mail::EmailAddress>,
+        /// Why (kept with the message).
         #[arg(long, value_name = "TEXT")]
         reason: String,
     },
@@ -165,7 +192,32 @@ pub enum ReportsCommand {
         /// either way).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Do not email the new report to the applicant.
+        #[arg(long)]
+        no_email: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Queued messages, newest first (recipients masked).
+    List {
+        /// Only messages in this state.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<mail::StatusFilter>,
+        /// Only messages about this report.
+        #[arg(long, value_name = "NUMBER")]
+        report: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a dead (or waiting) message due now, with a fresh retry window.
+    Retry { id: String },
+    /// Send every message due now, then exit (for operators and cron).
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -204,8 +256,14 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         Command::Import { files, quiet } => import::run(settings, clock, &files, quiet, out).await,
         Command::Score { account, as_of, json } => score::run(&settings, clock, &account, as_of, json, out).await,
-        Command::Report { account, out: path, as_of } => {
-            report::issue(settings, clock, &account, &path, as_of, out).await
+        Command::Report { account, out: path, as_of, email } => {
+            report::issue(settings, clock, &account, &path, as_of, email, out).await
+        }
+        Command::Mail { command } => {
+            let state = AppState::open(settings, clock).await?;
+            let result = mail::run(&state, command, out).await;
+            state.store.close().await;
+            result
         }
         Command::Reports { action } => {
             let state = AppState::open(settings, clock).await?;

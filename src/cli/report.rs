@@ -11,23 +11,28 @@ use standing::config::Settings;
 use standing::domain::AccountId;
 use standing::domain::ReportNumber;
 use standing::keys;
+use standing::mail::compose::Composed;
+use standing::mail::notify::{NotifyError, Recipient};
 use standing::registry::issue::{self, IssuedReport};
 use standing::registry::{RegisteredReport, RegistryError, ReportState};
 use standing::report::build::BuildError;
 use standing::scoring;
+use standing::store::AttemptOutcome;
 use standing::web::AppState;
 
 use super::ReportsCommand;
 use super::output::Staged;
 
-/// `standing report ACCOUNT --out FILE`: issued and recorded first, then
-/// written.
+/// `standing report ACCOUNT --out FILE [--email]`: issued and recorded
+/// first (with its email queued in the same transaction), then written, then
+/// the email sent.
 pub async fn issue(
     mut settings: Settings,
     clock: SharedClock,
     account: &AccountId,
     path: &Path,
     as_of: Option<chrono::NaiveDate>,
+    email: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     // One connection: for a one-shot command its queries wait less on each
@@ -44,37 +49,100 @@ pub async fn issue(
     // report. A disk that fails afterwards leaves a recorded report to
     // export or revoke.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
-    let result = state.registry.issue(&state.settings, &signer, account, as_of, now, &mut rng).await;
-    state.store.close().await;
-    let issued = match result {
-        Err(RegistryError::Issue(issue::IssueError::Build(BuildError::Ineligible(decision)))) => {
-            note!("account {account} is not eligible for a report; nothing was written.\n");
-            note!("{}", scoring::render_text(&decision));
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(RegistryError::Issue(issue::IssueError::Build(BuildError::UnknownAccount(id)))) => {
-            note!("error: no account `{id}` (import it first, or check the id)");
+    let recipient = email.then_some(Recipient::OnFile);
+    let result = state.notifier().issue(&signer, account, as_of, now, &mut rng, recipient).await;
+    let result = match result {
+        Ok(done) => Ok(done),
+        Err(NotifyError::Registry(e)) => Err(e),
+        Err(e @ NotifyError::NoAddress { .. }) => {
+            note!("error: {e}; nothing was written.");
+            state.store.close().await;
             return Ok(ExitCode::from(2));
         }
-        Err(RegistryError::Issue(issue::IssueError::Build(
-            e @ (BuildError::FutureAsOf { .. } | BuildError::StaleData { .. } | BuildError::TooLarge(_)),
-        ))) => {
-            note!("error: {e}. Nothing was written.");
-            return Ok(ExitCode::from(2));
+        Err(e) => {
+            state.store.close().await;
+            return Err(e).context("issuing the report failed; nothing was written");
         }
-        other => other.context("issuing the report failed; nothing was written")?,
     };
-    Staged::write(path, &issued.pdf).and_then(Staged::publish).with_context(|| {
+    let (issued, mail) = match result {
+        Err(e) => {
+            state.store.close().await;
+            return issue_refused(account, e);
+        }
+        Ok(done) => done,
+    };
+    let written = Staged::write(path, &issued.pdf).and_then(Staged::publish).with_context(|| {
         format!(
             "report {} is recorded but its file could not be written; \
              export it with `standing reports show {} --pdf FILE`",
             issued.data.report_number, issued.data.report_number
         )
-    })?;
+    });
+    let sent = match &mail {
+        Some(mail) => Some(send_now(&state, mail).await),
+        None => None,
+    };
+    state.store.close().await;
+    written?;
     writeln!(out, "report {} for account {account} as of {as_of}", issued.data.report_number)?;
     print_issued(out, &issued)?;
     writeln!(out, "  written to        {} ({} bytes)", path.display(), issued.pdf.len())?;
+    if let (Some(mail), Some(sent)) = (&mail, sent) {
+        print_sent(out, mail, &sent)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why `standing report` refused, with its exit code.
+fn issue_refused(account: &AccountId, e: RegistryError) -> anyhow::Result<ExitCode> {
+    match e {
+        RegistryError::Issue(issue::IssueError::Build(BuildError::Ineligible(decision))) => {
+            note!("account {account} is not eligible for a report; nothing was written.\n");
+            note!("{}", scoring::render_text(&decision));
+            Ok(ExitCode::FAILURE)
+        }
+        RegistryError::Issue(issue::IssueError::Build(BuildError::UnknownAccount(id))) => {
+            note!("error: no account `{id}` (import it first, or check the id)");
+            Ok(ExitCode::from(2))
+        }
+        RegistryError::Issue(issue::IssueError::Build(
+            e @ (BuildError::FutureAsOf { .. } | BuildError::StaleData { .. } | BuildError::TooLarge(_)),
+        )) => {
+            note!("error: {e}. Nothing was written.");
+            Ok(ExitCode::from(2))
+        }
+        RegistryError::NotFound(what) => {
+            note!("error: no {what}");
+            Ok(ExitCode::from(2))
+        }
+        other => Err(other).context("issuing the report failed; nothing was written"),
+    }
+}
+
+/// Sends a message just queued, once, now (the serving process's worker,
+/// or `standing mail run`, retries it if this fails).
+async fn send_now(state: &AppState, mail: &Composed) -> Result<Option<AttemptOutcome>, String> {
+    let worker = state.mail_worker().map_err(|e| format!("{e:#}"))?;
+    worker.deliver_now(&mail.id).await.map_err(|e| e.to_string())
+}
+
+fn print_sent(
+    out: &mut dyn Write,
+    mail: &Composed,
+    sent: &Result<Option<AttemptOutcome>, String>,
+) -> std::io::Result<()> {
+    writeln!(out, "  email             {} to {} ({})", mail.id, mail.to, mail.message_id)?;
+    match sent {
+        Ok(Some(AttemptOutcome::Sent { delivered_as })) => writeln!(out, "  email sent        {delivered_as}"),
+        Ok(Some(AttemptOutcome::Retry { at, error })) => {
+            writeln!(out, "  email queued      not sent yet ({error}); next attempt {at}")
+        }
+        Ok(Some(AttemptOutcome::Dead { error })) => {
+            writeln!(out, "  email dead        {error}; see `standing mail list --status dead`")
+        }
+        Ok(None) => writeln!(out, "  email queued      a running worker is sending it"),
+        Err(error) => writeln!(out, "  email queued      not sent yet ({error}); `standing mail run` sends it"),
+    }
 }
 
 /// The operators' commands on issued reports.
@@ -126,32 +194,51 @@ pub async fn reports(state: &AppState, action: ReportsCommand, out: &mut dyn Wri
             }
             Ok(ExitCode::SUCCESS)
         }
-        ReportsCommand::Revoke { number, reason } => {
+        ReportsCommand::Revoke { number, reason, no_email } => {
             let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
-            match registry.revoke(&number, &reason, now).await {
-                Ok(report) => {
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+            match state.notifier().revoke(&number, &reason, now, &mut rng, !no_email).await {
+                Ok((report, mail)) => {
                     writeln!(out, "report {number} revoked")?;
                     print_report(out, &report, today)?;
+                    if let Some(mail) = &mail {
+                        print_sent(out, mail, &send_now(state, mail).await)?;
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => refused(&number, e),
+                Err(e) => notify_refused(&number, e),
             }
         }
-        ReportsCommand::Reissue { number, reason, out: path } => {
+        ReportsCommand::Resend { number, to, reason } => {
+            let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+            let to = to.map_or(Recipient::OnFile, Recipient::Address);
+            match state.notifier().resend(&number, to, &reason, now, &mut rng).await {
+                Ok(mail) => {
+                    writeln!(out, "report {number}: email queued")?;
+                    print_sent(out, &mail, &send_now(state, &mail).await)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => notify_refused(&number, e),
+            }
+        }
+        ReportsCommand::Reissue { number, reason, out: path, no_email } => {
             let Some(number) = parse_number(&number) else { return Ok(ExitCode::from(2)) };
             let signer = keys::load_signer(&state.settings, &state.cipher, now)?;
             let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
             // The new PDF is written only once the transaction that records
             // it has committed, for the same reason as `standing report`.
-            let result = registry.reissue(&state.settings, &signer, &number, &reason, now, &mut rng).await;
-            let (issued, old) = match result {
+            let result = state.notifier().reissue(&signer, &number, &reason, now, &mut rng, !no_email).await;
+            let (issued, old, mail) = match result {
                 Ok(done) => done,
-                Err(RegistryError::Issue(issue::IssueError::Build(BuildError::Ineligible(decision)))) => {
+                Err(NotifyError::Registry(RegistryError::Issue(issue::IssueError::Build(BuildError::Ineligible(
+                    decision,
+                ))))) => {
                     note!("account is no longer eligible for a report; {number} stays as it was.\n");
                     note!("{}", scoring::render_text(&decision));
                     return Ok(ExitCode::FAILURE);
                 }
-                Err(e) => return refused(&number, e),
+                Err(e) => return notify_refused(&number, e),
             };
             writeln!(
                 out,
@@ -177,6 +264,9 @@ pub async fn reports(state: &AppState, action: ReportsCommand, out: &mut dyn Wri
                 )?,
             }
             writeln!(out, "report {number} is now superseded by {}", issued.data.report_number)?;
+            if let Some(mail) = &mail {
+                print_sent(out, mail, &send_now(state, mail).await)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -197,6 +287,18 @@ fn unknown(number: &ReportNumber) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// [`refused`], and 2 when the applicant's address cannot be mailed.
+fn notify_refused(number: &ReportNumber, e: NotifyError) -> anyhow::Result<ExitCode> {
+    match e {
+        NotifyError::Registry(e) => refused(number, e),
+        e @ NotifyError::NoAddress { .. } => {
+            note!("error: {e}; nothing was changed (use --no-email, or --to for a resend)");
+            Ok(ExitCode::from(2))
+        }
+        NotifyError::Mail(e) => Err(e).context("composing the email failed; nothing was changed"),
+    }
+}
+
 /// Exit codes: 2 for an unknown number or an unusable reason (the command
 /// was wrong), 1 when the report's state forbids the action.
 fn refused(number: &ReportNumber, e: RegistryError) -> anyhow::Result<ExitCode> {
@@ -206,6 +308,7 @@ fn refused(number: &ReportNumber, e: RegistryError) -> anyhow::Result<ExitCode> 
             let why = match state {
                 "revoked" => "a revoked report cannot be revoked again or reissued",
                 "superseded" => "it was already replaced by a newer report; act on that one",
+                "expired" => "its validity has ended; reissue it instead",
                 _ => "its state does not allow this",
             };
             note!("error: report {number} is {state}: {why}");

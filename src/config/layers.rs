@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::{
-    DatabaseSettings, ImportSettings, ReportSettings, ScoringSettings, ServerSettings, Settings, VerifySettings,
+    DatabaseSettings, ImportSettings, MailSettings, ReportSettings, ScoringSettings, ServerSettings, Settings,
+    VerifySettings,
 };
 
 /// The names of the fields `T` deserializes, read from its derived
@@ -53,7 +54,7 @@ impl<'de> Deserializer<'de> for FieldProbe<'_> {
 
 /// Each section of the file (`[report]`, …) and its fields: the one list to
 /// extend when a section is added (a key added to a section needs nothing).
-fn sections() -> [(&'static str, &'static [&'static str]); 6] {
+fn sections() -> [(&'static str, &'static [&'static str]); 7] {
     [
         ("database", fields_of::<DatabaseSettings>()),
         ("import", fields_of::<ImportSettings>()),
@@ -61,6 +62,7 @@ fn sections() -> [(&'static str, &'static [&'static str]); 6] {
         ("report", fields_of::<ReportSettings>()),
         ("verify", fields_of::<VerifySettings>()),
         ("server", fields_of::<ServerSettings>()),
+        ("mail", fields_of::<MailSettings>()),
     ]
 }
 

@@ -9,6 +9,9 @@
 //! flags (applied by the caller).
 
 pub mod layers;
+mod mail;
+
+pub use mail::{MailSettings, MailTransportKind, SmtpUrl};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -98,6 +101,7 @@ pub struct Settings {
     pub report: ReportSettings,
     pub verify: VerifySettings,
     pub server: ServerSettings,
+    pub mail: MailSettings,
 }
 
 /// How the web service treats connections: timeouts, limits, proxies.
@@ -296,6 +300,7 @@ impl Default for Settings {
             report: ReportSettings::default(),
             verify: VerifySettings::default(),
             server: ServerSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -423,6 +428,7 @@ impl Settings {
         if !(1..=1_000_000).contains(&server.max_connections) {
             bail!("server.max_connections must be between 1 and 1000000");
         }
+        self.mail.validate()?;
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");
         }

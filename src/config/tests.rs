@@ -114,7 +114,10 @@ fn every_setting_has_its_variable_named_from_its_place() {
         "STANDING_REPORT_AUTHORITY_CURRENCY" => Some("EUR".to_owned()),
         "STANDING_IMPORT_BATCH_SIZE" => Some("500".to_owned()),
         "STANDING_PUBLIC_BASE_URL" => Some("https://standing.example".to_owned()),
-        "STANDING_LOG" | "STANDING_MAIL_TRANSPORT" => Some("anything".to_owned()),
+        "STANDING_MAIL_TRANSPORT" => Some("smtp".to_owned()),
+        "STANDING_MAIL_SMTP_URL" => Some("smtp://reports:pw@127.0.0.1:2525".to_owned()),
+        "STANDING_MAIL_FROM" => Some("standing <reports@standing.example>".to_owned()),
+        "STANDING_LOG" | "STANDING_MAIL_SETTING_OF_A_LATER_VERSION" => Some("anything".to_owned()),
         _ => None,
     };
     let s = Settings::layered(None, env).unwrap();
@@ -125,6 +128,9 @@ fn every_setting_has_its_variable_named_from_its_place() {
     assert_eq!(s.report.authority_currency.code(), "EUR");
     assert_eq!(s.import.batch_size, 500);
     assert_eq!(s.public_base_url, "https://standing.example");
+    assert_eq!(s.mail.transport, crate::config::MailTransportKind::Smtp);
+    assert_eq!(s.mail.smtp_url.as_ref().map(|u| u.expose()), Some("smtp://reports:pw@127.0.0.1:2525"));
+    assert_eq!(s.mail.from, "standing <reports@standing.example>");
     // A bad value names its variable.
     let err = Settings::layered(None, |k| (k == "STANDING_REPORT_VALIDITY_DAYS").then(|| "soon".into())).unwrap_err();
     assert!(err.to_string().contains("STANDING_REPORT_VALIDITY_DAYS"), "{err}");

@@ -25,7 +25,7 @@ use crate::config::Settings;
 use crate::crypto::FieldCipher;
 use crate::domain::{AccountId, ReportNumber, VerificationCode};
 use crate::keys::Signer;
-use crate::store::{NewReport, ReportRow, Store, StoreError};
+use crate::store::{NewMail, NewReport, ReportRow, Store, StoreError};
 use crate::verify::{IssuedFacts, IssuedStatus};
 use issue::{IssueError, IssuedReport, issue_report};
 
@@ -239,6 +239,10 @@ pub enum RegistryError {
     Sealed,
     #[error("issuing the new report failed")]
     Issue(#[from] IssueError),
+    /// The email that goes with the change could not be composed; nothing
+    /// was recorded.
+    #[error("composing the email failed: {0}")]
+    Mail(String),
 }
 
 /// Trims a revocation or reissue reason and checks it: required, at most
@@ -287,13 +291,23 @@ impl Registry {
         Registry { store, cipher }
     }
 
-    /// Records an issued report as `valid`. Callers hand the PDF out only
-    /// after this returns `Ok`.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Records an issued report as `valid`, and queues `mail` (its email)
+    /// in the same transaction: both or neither. Callers hand the PDF out
+    /// only after this returns `Ok`.
     #[tracing::instrument(skip_all, fields(report = %issued.number))]
-    pub async fn record(&self, issued: &IssuedReport) -> Result<(), RegistryError> {
+    pub async fn record(&self, issued: &IssuedReport, mail: Option<&NewMail>) -> Result<(), RegistryError> {
         let row = self.new_report(issued)?;
-        self.store.insert_report(&row).await?;
-        tracing::info!("report recorded");
+        let mut tx = self.store.begin().await?;
+        tx.insert_report(&row).await?;
+        if let Some(mail) = mail {
+            tx.queue_mail(mail).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(emailed = mail.is_some(), "report recorded");
         Ok(())
     }
 
@@ -368,17 +382,29 @@ impl Registry {
         self.cipher.open(&sealed, &pdf_context(number)).map(Some).map_err(|_| RegistryError::Sealed)
     }
 
-    /// Revokes a valid (possibly expired) report. Revoked and superseded
-    /// reports are refused with [`RegistryError::WrongState`].
+    /// Revokes a valid (possibly expired) report, queueing `mail` (the
+    /// applicant's notice) in the same transaction. Revoked and superseded
+    /// reports are refused with [`RegistryError::WrongState`], and nothing
+    /// is queued.
     #[tracing::instrument(skip_all, fields(report = %number))]
     pub async fn revoke(
         &self,
         number: &ReportNumber,
         reason: &str,
         now: DateTime<Utc>,
+        mail: Option<&NewMail>,
     ) -> Result<RegisteredReport, RegistryError> {
         let reason = check_reason(reason)?;
-        let changed = self.store.revoke_report(number, reason, now).await?;
+        let mut tx = self.store.begin().await?;
+        let changed = tx.revoke_report(number, reason, now).await?;
+        if changed {
+            if let Some(mail) = mail {
+                tx.queue_mail(mail).await?;
+            }
+            tx.commit().await?;
+        } else {
+            drop(tx);
+        }
         let report = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
         if !changed {
             return Err(RegistryError::WrongState { number: number.to_string(), state: report.state.name() });
@@ -395,8 +421,10 @@ impl Registry {
 
     /// Issues the report of `account_id` as of `as_of` and records it: the
     /// whole issuing sequence, for `standing report` (and, once it exists,
-    /// the applicant's journey). What it returns is recorded; nothing signed leaves it
-    /// otherwise.
+    /// the applicant's journey). `mail` may compose the report's email from
+    /// it; the email is queued in the transaction that records the report.
+    /// What it returns is recorded; nothing signed leaves it otherwise.
+    #[allow(clippy::too_many_arguments)] // the issuing inputs, each passed in for determinism
     #[tracing::instrument(skip_all)]
     pub async fn issue(
         &self,
@@ -406,18 +434,22 @@ impl Registry {
         as_of: NaiveDate,
         now: DateTime<Utc>,
         rng: &mut (impl RngCore + Send),
+        mail: impl FnOnce(&IssuedReport) -> Result<Option<NewMail>, RegistryError>,
     ) -> Result<IssuedReport, RegistryError> {
         let issued = issue_report(settings, &self.store, &self.cipher, signer, account_id, as_of, now, rng).await?;
-        self.record(&issued).await?;
+        let mail = mail(&issued)?;
+        self.record(&issued, mail.as_ref()).await?;
         Ok(issued)
     }
 
     /// Issues a new report for the same account as of `now`'s date and, in
-    /// one transaction, records it and marks the old one superseded by it.
+    /// one transaction, records it, marks the old one superseded by it and
+    /// queues the email `mail` composes from the new report (if any).
     /// Returns the new report and the old one in its new state. Only a valid
     /// (possibly expired) report can be reissued; when another reissue or a
     /// revocation wins a race, nothing is recorded and the answer is
     /// [`RegistryError::WrongState`].
+    #[allow(clippy::too_many_arguments)] // the issuing inputs, each passed in for determinism
     #[tracing::instrument(skip_all, fields(report = %number))]
     pub async fn reissue(
         &self,
@@ -427,6 +459,7 @@ impl Registry {
         reason: &str,
         now: DateTime<Utc>,
         rng: &mut (impl RngCore + Send),
+        mail: impl FnOnce(&IssuedReport) -> Result<Option<NewMail>, RegistryError>,
     ) -> Result<(IssuedReport, RegisteredReport), RegistryError> {
         let reason = check_reason(reason)?;
         let old = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
@@ -437,7 +470,17 @@ impl Registry {
             issue_report(settings, &self.store, &self.cipher, signer, &old.account_id, now.date_naive(), now, rng)
                 .await?;
         let new = self.new_report(&issued)?;
-        let won = self.store.supersede_report(number, &new, reason, now).await?;
+        let mail = mail(&issued)?;
+        let mut tx = self.store.begin().await?;
+        let won = tx.supersede_report(number, &new, reason, now).await?;
+        if won {
+            if let Some(mail) = &mail {
+                tx.queue_mail(mail).await?;
+            }
+            tx.commit().await?;
+        } else {
+            drop(tx);
+        }
         let old = self.find(number).await?.ok_or_else(|| RegistryError::NotFound(number.to_string()))?;
         if !won {
             return Err(RegistryError::WrongState { number: number.to_string(), state: old.state.name() });

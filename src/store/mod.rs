@@ -17,6 +17,7 @@ macro_rules! report_columns {
     };
 }
 
+mod outbox;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -26,6 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::config::DatabaseSettings;
 use crate::domain::{AccountId, BalancePoint, Bill, Currency, FxRate, ReportNumber, Transaction};
 
+pub use outbox::{AttemptOutcome, Claim, ClaimedMail, MailFilter, MailRow, NewMail, OUTBOX_CHANNEL, Tx};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -194,26 +196,12 @@ pub(crate) trait Backend {
     async fn fx_rate_on_or_before(&self, base: &str, quote: &str, date: NaiveDate) -> Result<Option<FxRate>>;
 
     // The registry of issued reports.
-    async fn insert_report(&self, report: &NewReport) -> Result<()>;
     async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>>;
     /// The sealed `report.json` as issued, read apart from the row (it is
     /// large and only the field comparison of an upload needs it).
     async fn report_json_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>>;
     /// The sealed PDF as issued (`reports show --pdf`, exports).
     async fn report_pdf_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>>;
-    /// Marks a `valid` report revoked; false (and nothing changed) when no
-    /// valid report has this number.
-    async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool>;
-    /// In one transaction: records `new` and marks `old` superseded by it,
-    /// guarded by `status = 'valid'` so that of two racing reissues only one
-    /// wins. False (and nothing written) when `old` is not valid.
-    async fn supersede_report(
-        &self,
-        old: &ReportNumber,
-        new: &NewReport,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool>;
     /// The latest reports first, of one account or of all.
     async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>>;
 }
@@ -386,8 +374,11 @@ impl Store {
         dispatch!(self, b => b.fx_rate_on_or_before(base, quote, date).await)
     }
 
+    /// Records a report as `valid` (in a transaction of its own).
     pub async fn insert_report(&self, report: &NewReport) -> Result<()> {
-        dispatch!(self, b => b.insert_report(report).await)
+        let mut tx = self.begin().await?;
+        tx.insert_report(report).await?;
+        tx.commit().await
     }
 
     pub async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
@@ -402,12 +393,20 @@ impl Store {
         dispatch!(self, b => b.report_pdf_sealed(number).await)
     }
 
-    /// See [`Backend::revoke_report`].
+    /// Marks a `valid` report revoked; false (and nothing changed) when no
+    /// valid report has this number.
     pub async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
-        dispatch!(self, b => b.revoke_report(number, reason, at).await)
+        let mut tx = self.begin().await?;
+        let done = tx.revoke_report(number, reason, at).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
-    /// See [`Backend::supersede_report`].
+    /// In one transaction: records `new` and marks `old` superseded by it,
+    /// guarded by `status = 'valid'` so that of two racing reissues only one
+    /// wins (on SQLite the second waits for the write lock, on PostgreSQL
+    /// for the row lock, then finds the old report no longer valid). False
+    /// (and nothing written) when `old` is not valid.
     pub async fn supersede_report(
         &self,
         old: &ReportNumber,
@@ -415,7 +414,12 @@ impl Store {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        dispatch!(self, b => b.supersede_report(old, new, reason, at).await)
+        let mut tx = self.begin().await?;
+        if !tx.supersede_report(old, new, reason, at).await? {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {

@@ -7,7 +7,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{AccountRow, CategorySpending, MonthlyFlow, ReportRow, Result, StoreError, TableCounts, decode};
+use super::{
+    AccountRow, CategorySpending, ClaimedMail, MailRow, MonthlyFlow, ReportRow, Result, StoreError, TableCounts, decode,
+};
 use crate::domain::{BalancePoint, Bill, FxRate, Transaction};
 
 /// Typed column access shared by `SqliteRow` and `PgRow`.
@@ -198,5 +200,38 @@ pub(crate) fn report(r: &impl StoreRow) -> Result<ReportRow> {
         superseded_at: r.optional_timestamp("superseded_at")?,
         supersede_reason: r.optional_text("supersede_reason")?,
         key_facts_sealed: r.bytes("key_facts_sealed")?,
+    })
+}
+
+pub(crate) fn mail(row: &impl StoreRow) -> Result<MailRow> {
+    Ok(MailRow {
+        id: row.text("id")?,
+        kind: row.text("kind")?,
+        report_number: row.optional_text("report_number")?,
+        subject: row.text("subject")?,
+        recipient_sealed: row.bytes("recipient_sealed")?,
+        message_bytes: row.int("message_bytes")?,
+        reason: row.optional_text("reason")?,
+        status: row.text("status")?,
+        attempts: row.int("attempts")?,
+        created_at: row.timestamp("created_at")?,
+        next_attempt_at: row.timestamp("next_attempt_at")?,
+        give_up_at: row.timestamp("give_up_at")?,
+        lease_until: row.optional_timestamp("lease_until")?,
+        last_error: row.optional_text("last_error")?,
+        last_attempt_at: row.optional_timestamp("last_attempt_at")?,
+        sent_at: row.optional_timestamp("sent_at")?,
+        delivered_as: row.optional_text("delivered_as")?,
+    })
+}
+
+pub(crate) fn claimed_mail(row: &impl StoreRow) -> Result<ClaimedMail> {
+    Ok(ClaimedMail {
+        id: row.text("id")?,
+        recipient_sealed: row.bytes("recipient_sealed")?,
+        message_sealed: row.bytes("message_sealed")?,
+        attempts: row.int("attempts")?,
+        created_at: row.timestamp("created_at")?,
+        give_up_at: row.timestamp("give_up_at")?,
     })
 }

@@ -11,6 +11,8 @@ use super::rate_limit::VerifyLimits;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::{FieldCipher, MasterKey};
+use crate::mail::notify::Notifier;
+use crate::mail::{Mailer, Outbox, Worker};
 use crate::registry::Registry;
 use crate::store::Store;
 
@@ -27,6 +29,8 @@ pub struct AppState {
     pub limits: Arc<VerifyLimits>,
     /// Signs the upload form's CSRF tokens (derived from the master key).
     pub csrf: CsrfKey,
+    /// Email to send, queued with the changes that cause it.
+    pub outbox: Outbox,
 }
 
 impl AppState {
@@ -40,7 +44,20 @@ impl AppState {
         let csrf = CsrfKey::new(master.derive("standing/csrf/v1"));
         let registry = Registry::new(store.clone(), cipher.clone());
         let limits = Arc::new(VerifyLimits::new(&settings.verify));
-        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits, csrf })
+        let outbox = Outbox::new(store.clone(), cipher.clone(), &settings.mail);
+        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits, csrf, outbox })
+    }
+
+    /// Report operations that email the applicant.
+    pub fn notifier(&self) -> Notifier<'_> {
+        Notifier { settings: &self.settings, registry: &self.registry, outbox: &self.outbox }
+    }
+
+    /// A mail worker on the configured transport (creating the mail
+    /// directory of the file transport).
+    pub fn mail_worker(&self) -> anyhow::Result<Worker> {
+        let mailer = Mailer::from_settings(&self.settings.mail, &self.settings.data_dir)?;
+        Ok(Worker::new(self.outbox.clone(), mailer, &self.settings.mail, self.clock.clone())?)
     }
 }
 

@@ -53,7 +53,7 @@ impl Fixture {
 
     async fn issue_and_record(&self, seed: u64) -> (IssuedReport, ReportNumber) {
         let issued = self.issue(seed).await;
-        self.registry.record(&issued).await.unwrap();
+        self.registry.record(&issued, None).await.unwrap();
         let number = ReportNumber::parse(&issued.data.report_number).unwrap();
         (issued, number)
     }
@@ -62,7 +62,10 @@ impl Fixture {
         let s = &self.state;
         let signer = load_signer(&s.settings, &s.cipher, self.now).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
-        self.registry.reissue(&s.settings, &signer, number, reason, self.now, &mut rng).await.map(|(new, _)| new)
+        self.registry
+            .reissue(&s.settings, &signer, number, reason, self.now, &mut rng, |_| Ok(None))
+            .await
+            .map(|(new, _)| new)
     }
 }
 
@@ -136,7 +139,7 @@ async fn a_recorded_report_is_found_by_number_and_by_number_with_its_code() {
     assert!(f.registry.find(&unknown).await.unwrap().is_none());
     assert!(f.registry.pdf(&unknown).await.unwrap().is_none());
     // Recording the same number twice is refused by the database.
-    assert!(matches!(f.registry.record(&issued).await, Err(RegistryError::Store(_))));
+    assert!(matches!(f.registry.record(&issued, None).await, Err(RegistryError::Store(_))));
 }
 
 #[tokio::test]
@@ -179,22 +182,22 @@ async fn revoking_shows_at_once_and_only_once() {
     let f = fixture().await;
     let (issued, number) = f.issue_and_record(1).await;
 
-    let revoked = f.registry.revoke(&number, "  passport reported stolen \n", f.now).await.unwrap();
+    let revoked = f.registry.revoke(&number, "  passport reported stolen \n", f.now, None).await.unwrap();
 
     assert_eq!(revoked.state, ReportState::Revoked { at: f.now, reason: "passport reported stolen".into() });
     assert_eq!(revoked.status(f.now.date_naive()), Status::Revoked);
     let by_code = f.registry.find_with_code(&number, &issued.data.verification_code).await.unwrap().unwrap();
     assert_eq!(by_code.status(f.now.date_naive()), Status::Revoked);
-    match f.registry.revoke(&number, "again", f.now).await {
+    match f.registry.revoke(&number, "again", f.now, None).await {
         Err(RegistryError::WrongState { state, .. }) => assert_eq!(state, "revoked"),
         other => panic!("expected wrong state, got {other:?}"),
     }
     let unknown = ReportNumber::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(999));
-    assert!(matches!(f.registry.revoke(&unknown, "x", f.now).await, Err(RegistryError::NotFound(_))));
+    assert!(matches!(f.registry.revoke(&unknown, "x", f.now, None).await, Err(RegistryError::NotFound(_))));
     let (_, other) = f.issue_and_record(2).await;
-    assert!(matches!(f.registry.revoke(&other, " ", f.now).await, Err(RegistryError::EmptyReason)));
+    assert!(matches!(f.registry.revoke(&other, " ", f.now, None).await, Err(RegistryError::EmptyReason)));
     assert!(matches!(
-        f.registry.revoke(&other, &"x".repeat(501), f.now).await,
+        f.registry.revoke(&other, &"x".repeat(501), f.now, None).await,
         Err(RegistryError::ReasonTooLong { .. })
     ));
     assert_eq!(
@@ -231,7 +234,7 @@ async fn reissuing_supersedes_the_old_report_with_a_new_one_for_the_same_account
         Err(RegistryError::WrongState { state, .. }) => assert_eq!(state, "superseded"),
         other => panic!("expected wrong state, got {:?}", other.map(|r| r.data.report_number)),
     }
-    f.registry.revoke(&new_number, "fraud", f.now).await.unwrap();
+    f.registry.revoke(&new_number, "fraud", f.now, None).await.unwrap();
     match f.reissue(&new_number, "again", 4).await {
         Err(RegistryError::WrongState { state, .. }) => assert_eq!(state, "revoked"),
         other => panic!("expected wrong state, got {:?}", other.map(|r| r.data.report_number)),
@@ -273,7 +276,7 @@ async fn a_report_expires_after_its_valid_until_date() {
     assert_eq!(report.status(valid_until), Status::Valid, "good through its last day");
     assert_eq!(report.status(valid_until + Days::new(1)), Status::Expired);
     // An expired report can still be revoked (it stays revoked after expiry).
-    let revoked = f.registry.revoke(&number, "withdrawn", f.now).await.unwrap();
+    let revoked = f.registry.revoke(&number, "withdrawn", f.now, None).await.unwrap();
     assert_eq!(revoked.status(valid_until + Days::new(1)), Status::Revoked);
 }
 

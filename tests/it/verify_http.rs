@@ -47,7 +47,7 @@ async fn issue(state: &AppState, account: &str, seed: u64) -> IssuedReport {
     )
     .await
     .unwrap();
-    state.registry.record(&issued).await.unwrap();
+    state.registry.record(&issued, None).await.unwrap();
     issued
 }
 
@@ -126,7 +126,7 @@ async fn status_page_and_api_follow_revocation_reissue_and_expiry_at_once() {
 
     // Revoked: at once, on the page and in the API.
     let parsed = ReportNumber::parse(&number).unwrap();
-    app.state.registry.revoke(&parsed, "Account closed at the applicant's request", clock.now()).await.unwrap();
+    app.state.registry.revoke(&parsed, "Account closed at the applicant's request", clock.now(), None).await.unwrap();
     let (_, html) = get(&app, &status_url(&app, &issued)).await;
     assert!(html.contains(">REVOKED<"), "{html}");
     assert!(html.contains("Account closed at the applicant&#39;s request"), "{html}");
@@ -147,6 +147,7 @@ async fn status_page_and_api_follow_revocation_reissue_and_expiry_at_once() {
             "Corrected address",
             clock.now(),
             &mut rand_chacha::ChaCha20Rng::seed_from_u64(3),
+            |_| Ok(None),
         )
         .await
         .unwrap();
@@ -270,7 +271,7 @@ async fn the_api_checks_an_uploaded_pdf_and_names_what_fails() {
     // A revoked report's file is intact but no longer valid.
     app.state
         .registry
-        .revoke(&ReportNumber::parse(&issued.data.report_number).unwrap(), "Issued in error", clock.now())
+        .revoke(&ReportNumber::parse(&issued.data.report_number).unwrap(), "Issued in error", clock.now(), None)
         .await
         .unwrap();
     let verdict = api_verify(&app, issued.pdf.clone()).await;
@@ -555,7 +556,7 @@ async fn the_offline_command_asks_the_service_for_keys_and_status() {
 
     app.state
         .registry
-        .revoke(&ReportNumber::parse(&issued.data.report_number).unwrap(), "Issued in error", clock.now())
+        .revoke(&ReportNumber::parse(&issued.data.report_number).unwrap(), "Issued in error", clock.now(), None)
         .await
         .unwrap();
     let out = run(file.clone(), jwks_url.clone()).await.unwrap();

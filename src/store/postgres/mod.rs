@@ -18,6 +18,8 @@ use super::{
 use super::{COUNTS_SQL, rows};
 use crate::domain::{AccountId, BalancePoint, Bill, FxRate, ReportNumber, Transaction};
 
+pub(super) mod outbox;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Debug, Clone)]
@@ -232,11 +234,6 @@ impl Backend for PgStore {
         row.as_ref().map(rows::fx_rate).transpose()
     }
 
-    async fn insert_report(&self, report: &NewReport) -> Result<()> {
-        insert_report_query(report).execute(&self.pool).await?;
-        Ok(())
-    }
-
     async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
         let row = sqlx::query(concat!("SELECT ", report_columns!(), " FROM reports WHERE report_number = $1"))
             .bind(number.to_string())
@@ -261,49 +258,6 @@ impl Backend for PgStore {
         Ok(pdf)
     }
 
-    async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE reports SET status = 'revoked', revoked_at = $1, revoked_reason = $2 \
-             WHERE report_number = $3 AND status = 'valid'",
-        )
-        .bind(at)
-        .bind(reason)
-        .bind(number.to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn supersede_report(
-        &self,
-        old: &ReportNumber,
-        new: &NewReport,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        insert_report_query(new).execute(&mut *tx).await?;
-        // A racing reissue blocks on the row lock here; once the first
-        // commits, PostgreSQL re-reads the row, the guard no longer holds and
-        // nothing is updated.
-        let done = sqlx::query(
-            "UPDATE reports SET status = 'superseded', superseded_by = $1, superseded_at = $2, supersede_reason = $3 \
-             WHERE report_number = $4 AND status = 'valid'",
-        )
-        .bind(new.report_number.to_string())
-        .bind(at)
-        .bind(reason)
-        .bind(old.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
-    }
-
     async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
@@ -316,6 +270,54 @@ impl Backend for PgStore {
         .await?;
         rows.iter().map(rows::report).collect()
     }
+}
+
+pub(super) async fn insert_report(tx: &mut DbTx<'static, Postgres>, r: &NewReport) -> Result<()> {
+    insert_report_query(r).execute(&mut **tx).await?;
+    Ok(())
+}
+
+pub(super) async fn revoke_report(
+    tx: &mut DbTx<'static, Postgres>,
+    number: &ReportNumber,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE reports SET status = 'revoked', revoked_at = $1, revoked_reason = $2 \
+         WHERE report_number = $3 AND status = 'valid'",
+    )
+    .bind(at)
+    .bind(reason)
+    .bind(number.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records `new` and marks `old` superseded by it; false when `old` was not
+/// valid (the caller rolls back). A racing reissue blocks on the row lock;
+/// once the first commits, PostgreSQL re-reads the row, the guard no longer
+/// holds and nothing is updated.
+pub(super) async fn supersede_report(
+    tx: &mut DbTx<'static, Postgres>,
+    old: &ReportNumber,
+    new: &NewReport,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    insert_report_query(new).execute(&mut **tx).await?;
+    let done = sqlx::query(
+        "UPDATE reports SET status = 'superseded', superseded_by = $1, superseded_at = $2, supersede_reason = $3 \
+         WHERE report_number = $4 AND status = 'valid'",
+    )
+    .bind(new.report_number.to_string())
+    .bind(at)
+    .bind(reason)
+    .bind(old.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 fn insert_report_query(r: &NewReport) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {

@@ -28,6 +28,8 @@ use super::{
 use super::{COUNTS_SQL, rows};
 use crate::domain::{AccountId, BalancePoint, Bill, FxRate, ReportNumber, Transaction};
 
+pub(super) mod outbox;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// SQLite accepts at most 32,766 bound parameters in one statement.
@@ -35,7 +37,7 @@ const MAX_PARAMS: usize = 32_766;
 
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-fn timestamp(t: DateTime<Utc>) -> String {
+pub(super) fn timestamp(t: DateTime<Utc>) -> String {
     t.format(TIMESTAMP_FORMAT).to_string()
 }
 
@@ -303,11 +305,6 @@ impl Backend for SqliteStore {
         row.as_ref().map(rows::fx_rate).transpose()
     }
 
-    async fn insert_report(&self, report: &NewReport) -> Result<()> {
-        insert_report_query(report).execute(&self.pool).await?;
-        Ok(())
-    }
-
     async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
         let row = sqlx::query(concat!("SELECT ", report_columns!(), " FROM reports WHERE report_number = ?"))
             .bind(number.to_string())
@@ -332,48 +329,6 @@ impl Backend for SqliteStore {
         Ok(pdf)
     }
 
-    async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE reports SET status = 'revoked', revoked_at = ?, revoked_reason = ? \
-             WHERE report_number = ? AND status = 'valid'",
-        )
-        .bind(timestamp(at))
-        .bind(reason)
-        .bind(number.to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn supersede_report(
-        &self,
-        old: &ReportNumber,
-        new: &NewReport,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        // IMMEDIATE takes the write lock up front, so a racing reissue waits
-        // here and then finds the old report no longer valid.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        insert_report_query(new).execute(&mut *tx).await?;
-        let done = sqlx::query(
-            "UPDATE reports SET status = 'superseded', superseded_by = ?, superseded_at = ?, supersede_reason = ? \
-             WHERE report_number = ? AND status = 'valid'",
-        )
-        .bind(new.report_number.to_string())
-        .bind(timestamp(at))
-        .bind(reason)
-        .bind(old.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
-    }
-
     async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
@@ -386,6 +341,52 @@ impl Backend for SqliteStore {
         .await?;
         rows.iter().map(rows::report).collect()
     }
+}
+
+pub(super) async fn insert_report(tx: &mut DbTx<'static, Sqlite>, r: &NewReport) -> Result<()> {
+    insert_report_query(r).execute(&mut **tx).await?;
+    Ok(())
+}
+
+pub(super) async fn revoke_report(
+    tx: &mut DbTx<'static, Sqlite>,
+    number: &ReportNumber,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE reports SET status = 'revoked', revoked_at = ?, revoked_reason = ? \
+         WHERE report_number = ? AND status = 'valid'",
+    )
+    .bind(timestamp(at))
+    .bind(reason)
+    .bind(number.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records `new` and marks `old` superseded by it; false when `old` was not
+/// valid (the caller rolls back).
+pub(super) async fn supersede_report(
+    tx: &mut DbTx<'static, Sqlite>,
+    old: &ReportNumber,
+    new: &NewReport,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    insert_report_query(new).execute(&mut **tx).await?;
+    let done = sqlx::query(
+        "UPDATE reports SET status = 'superseded', superseded_by = ?, superseded_at = ?, supersede_reason = ? \
+         WHERE report_number = ? AND status = 'valid'",
+    )
+    .bind(new.report_number.to_string())
+    .bind(timestamp(at))
+    .bind(reason)
+    .bind(old.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 fn insert_report_query(r: &NewReport) -> SqliteQuery<'_> {

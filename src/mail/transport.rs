@@ -1,0 +1,143 @@
+//! Where messages go: lettre's file transport (one `.eml` per message, the
+//! embedded default) or an SMTP server (STARTTLS, implicit TLS, or plain
+//! only to a loopback relay; see `config::SmtpUrl::check`), with pooled
+//! connections and timeouts.
+//!
+//! A failure is *permanent* only when the server said so (a 5xx reply):
+//! retrying cannot help. Everything else (refused or dropped connections,
+//! timeouts, 4xx replies, a disk that is full) is *transient*. A connection
+//! lost after the final "." of DATA is transient too, although the server
+//! may have taken the message: it is sent again with the same Message-ID.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::config::{MailSettings, MailTransportKind};
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    pub permanent: bool,
+    /// What went wrong, for the outbox row and the operator (the password of
+    /// the SMTP URL never appears: lettre's errors do not carry it).
+    pub message: String,
+}
+
+/// The configured transport; cheap to share.
+#[derive(Clone)]
+pub enum Mailer {
+    File { transport: AsyncFileTransport<Tokio1Executor>, dir: PathBuf },
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, send_timeout: Duration, description: String },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Mailer {
+    /// The transport the settings name. The file transport's directory is
+    /// created (private to this user: messages hold personal data).
+    pub fn from_settings(settings: &MailSettings, data_dir: &Path) -> anyhow::Result<Self> {
+        match settings.transport {
+            MailTransportKind::File => {
+                let dir = settings.file_dir.clone().unwrap_or_else(|| data_dir.join("mail"));
+                create_private_dir(&dir)?;
+                Ok(Mailer::File { transport: AsyncFileTransport::new(&dir), dir })
+            }
+            MailTransportKind::Smtp => {
+                let url = settings
+                    .smtp_url
+                    .as_ref()
+                    .ok_or_else(|| anyhow::anyhow!("mail.transport = smtp needs mail.smtp_url"))?;
+                url.check()?;
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .map_err(|e| anyhow::anyhow!("mail.smtp_url {}: {e}", url.redacted()))?
+                    .timeout(Some(Duration::from_secs(settings.connect_timeout_seconds)))
+                    .pool_config(PoolConfig::new().max_size(settings.concurrency))
+                    .build();
+                Ok(Mailer::Smtp {
+                    transport,
+                    send_timeout: Duration::from_secs(settings.send_timeout_seconds),
+                    description: format!("smtp {}", url.redacted()),
+                })
+            }
+        }
+    }
+
+    /// For logs: the directory, or the SMTP URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::File { dir, .. } => format!("files in {}", dir.display()),
+            Mailer::Smtp { description, .. } => description.clone(),
+        }
+    }
+
+    /// Sends `message` from `from` to `to`; returns what the transport
+    /// answered (the file's name, or the server's reply to DATA).
+    pub async fn send(
+        &self,
+        from: &lettre::Address,
+        to: &lettre::Address,
+        message: &[u8],
+    ) -> Result<String, SendFailure> {
+        let envelope = Envelope::new(Some(from.clone()), vec![to.clone()])
+            .map_err(|e| SendFailure { permanent: true, message: format!("envelope: {e}") })?;
+        match self {
+            Mailer::File { transport, dir } => match transport.send_raw(&envelope, message).await {
+                Ok(id) => Ok(format!("{}", dir.join(format!("{id}.eml")).display())),
+                Err(e) => Err(SendFailure { permanent: false, message: format!("writing the file failed: {e}") }),
+            },
+            Mailer::Smtp { transport, send_timeout, .. } => {
+                match tokio::time::timeout(*send_timeout, transport.send_raw(&envelope, message)).await {
+                    Ok(Ok(reply)) => {
+                        let text: Vec<&str> = reply.message().collect();
+                        Ok(format!("{} {}", reply.code(), text.join(" ")).trim_end().to_owned())
+                    }
+                    Ok(Err(e)) => Err(SendFailure { permanent: e.is_permanent(), message: smtp_error(&e) }),
+                    Err(_) => Err(SendFailure {
+                        permanent: false,
+                        message: format!("no answer within {} s (mail.send_timeout_seconds)", send_timeout.as_secs()),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// lettre's error with its cause chain ("Connection error: Connection
+/// refused (os error 111)").
+fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| anyhow::anyhow!("creating the mail directory {}: {e}", dir.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating the mail directory {}: {e}", dir.display()))
+    }
+}
