@@ -39,6 +39,8 @@ CREATE TABLE outbox (
     sent_at          TIMESTAMPTZ,
     -- What the transport answered: the .eml file's name, or the SMTP reply.
     delivered_as     TEXT,
+    -- The worker that sent it (process id and a random part).
+    sent_by          TEXT,
     CHECK ((status = 'sent') = (sent_at IS NOT NULL)),
     CHECK ((lease_owner IS NULL) = (lease_until IS NULL))
 );

@@ -57,6 +57,8 @@ pub struct QueuedMail {
     pub sent_at: Option<DateTime<Utc>>,
     /// The transport's answer: the file, or the SMTP server's reply.
     pub delivered_as: Option<String>,
+    /// The worker that sent it (`pid 4242/3f9c2a1b`).
+    pub sent_by: Option<String>,
     pub reason: Option<String>,
     pub message_bytes: i64,
 }
@@ -171,6 +173,7 @@ impl Outbox {
             last_error: row.last_error,
             sent_at: row.sent_at,
             delivered_as: row.delivered_as,
+            sent_by: row.sent_by,
             reason: row.reason,
             message_bytes: row.message_bytes,
         })

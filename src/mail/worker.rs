@@ -116,7 +116,9 @@ impl Worker {
             mailer,
             clock,
             from,
-            owner: uuid::Uuid::new_v4().to_string(),
+            // Names the process in `sent_by`; the random part keeps two
+            // workers apart even if a pid is reused.
+            owner: format!("pid {}/{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
             policy: RetryPolicy::from_settings(settings),
             lease,
             concurrency: settings.concurrency.max(1),

@@ -17,19 +17,22 @@ macro_rules! report_columns {
     };
 }
 
+mod mail;
 mod outbox;
 mod postgres;
 mod rows;
 mod sqlite;
+mod tx;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::DatabaseSettings;
 use crate::domain::{AccountId, BalancePoint, Bill, Currency, FxRate, ReportNumber, Transaction};
 
-pub use outbox::{AttemptOutcome, Claim, ClaimedMail, MailFilter, MailRow, NewMail, OUTBOX_CHANNEL, Tx};
+pub use outbox::{AttemptOutcome, Claim, ClaimedMail, MailFilter, MailRow, NewMail, OUTBOX_CHANNEL};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use tx::Tx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

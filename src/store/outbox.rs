@@ -1,5 +1,5 @@
-//! The mail outbox's rows and the one transaction type that writes them
-//! together with the change that causes them.
+//! The mail outbox's rows (operations in `mail.rs`; queueing, together
+//! with the change that causes it, on `tx.rs`'s [`super::Tx`]).
 //!
 //! A message is `pending` until a worker has sent it (`sent`) or given up
 //! (`dead`). A worker claims due messages with a lease (its owner id and an
@@ -8,7 +8,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{NewReport, Result, Store, postgres, sqlite};
 use crate::domain::ReportNumber;
 
 /// A message to queue; the recipient and the message are sealed by the
@@ -55,6 +54,8 @@ pub struct MailRow {
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
     pub delivered_as: Option<String>,
+    /// The worker that sent it.
+    pub sent_by: Option<String>,
 }
 
 /// The columns [`MailRow`] is read from (a macro so both backends can
@@ -62,7 +63,7 @@ pub struct MailRow {
 macro_rules! mail_columns {
     () => {
         "id, kind, report_number, subject, recipient_sealed, message_bytes, reason, status, attempts, created_at, \
-         next_attempt_at, give_up_at, lease_until, last_error, last_attempt_at, sent_at, delivered_as"
+         next_attempt_at, give_up_at, lease_until, last_error, last_attempt_at, sent_at, delivered_as, sent_by"
     };
 }
 pub(crate) use mail_columns;
@@ -117,141 +118,10 @@ pub struct Claim<'a> {
 /// every instance wake at once.
 pub const OUTBOX_CHANNEL: &str = "standing_outbox";
 
-/// A write transaction on either backend: nothing is visible to others
-/// until [`Tx::commit`], and dropping it rolls everything back.
-pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-impl Store {
-    /// Begins a write transaction (on SQLite `BEGIN IMMEDIATE`: it takes the
-    /// write lock at once, so two writers queue instead of one failing when
-    /// it first writes).
-    pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Store::Sqlite(s) => Tx::Sqlite(s.pool().begin_with("BEGIN IMMEDIATE").await?),
-            Store::Postgres(p) => Tx::Postgres(p.pool().begin().await?),
-        })
-    }
-
-    /// Claims due messages (see [`Claim`]), oldest due first.
-    pub async fn claim_mail(&self, claim: Claim<'_>) -> Result<Vec<ClaimedMail>> {
-        match self {
-            Store::Sqlite(s) => sqlite::outbox::claim(s.pool(), claim).await,
-            Store::Postgres(p) => postgres::outbox::claim(p.pool(), claim).await,
-        }
-    }
-
-    /// Records an attempt's outcome; false (nothing changed) when `owner`
-    /// no longer holds the message's lease.
-    pub async fn finish_attempt(
-        &self,
-        id: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        outcome: &AttemptOutcome,
-    ) -> Result<bool> {
-        match self {
-            Store::Sqlite(s) => sqlite::outbox::finish(s.pool(), id, owner, now, outcome).await,
-            Store::Postgres(p) => postgres::outbox::finish(p.pool(), id, owner, now, outcome).await,
-        }
-    }
-
-    /// Queued messages, newest first: all, or of one status, or of one report.
-    pub async fn mail_rows(&self, filter: MailFilter<'_>, limit: u32) -> Result<Vec<MailRow>> {
-        match self {
-            Store::Sqlite(s) => sqlite::outbox::list(s.pool(), filter, limit).await,
-            Store::Postgres(p) => postgres::outbox::list(p.pool(), filter, limit).await,
-        }
-    }
-
-    /// Makes a dead or pending message due at once, with a fresh give-up
-    /// time; false when no such message is dead or pending.
-    pub async fn retry_mail(&self, id: &str, now: DateTime<Utc>, give_up_at: DateTime<Utc>) -> Result<bool> {
-        match self {
-            Store::Sqlite(s) => sqlite::outbox::retry(s.pool(), id, now, give_up_at).await,
-            Store::Postgres(p) => postgres::outbox::retry(p.pool(), id, now, give_up_at).await,
-        }
-    }
-
-    /// On PostgreSQL, a task that rings `bell` whenever any instance commits
-    /// queued mail (`LISTEN` on [`OUTBOX_CHANNEL`]); `None` on SQLite, whose
-    /// writers in other processes are found by polling.
-    pub async fn listen_for_mail(
-        &self,
-        bell: std::sync::Arc<tokio::sync::Notify>,
-    ) -> Result<Option<tokio::task::JoinHandle<()>>> {
-        match self {
-            Store::Sqlite(_) => Ok(None),
-            Store::Postgres(p) => postgres::outbox::listen(p.pool(), bell).await.map(Some),
-        }
-    }
-
-    /// When the next pending message falls due (its next attempt, or the
-    /// end of the lease a crashed worker left on it).
-    pub async fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
-        match self {
-            Store::Sqlite(s) => sqlite::outbox::next_due(s.pool()).await,
-            Store::Postgres(p) => postgres::outbox::next_due(p.pool()).await,
-        }
-    }
-}
-
 /// Which queued messages to list.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MailFilter<'a> {
     pub status: Option<&'a str>,
     pub report: Option<&'a ReportNumber>,
     pub id: Option<&'a str>,
-}
-
-impl Tx {
-    /// Records a report as `valid`.
-    pub async fn insert_report(&mut self, report: &NewReport) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => sqlite::insert_report(tx, report).await,
-            Tx::Postgres(tx) => postgres::insert_report(tx, report).await,
-        }
-    }
-
-    /// Marks a valid report revoked; false when no valid report has the number.
-    pub async fn revoke_report(&mut self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
-        match self {
-            Tx::Sqlite(tx) => sqlite::revoke_report(tx, number, reason, at).await,
-            Tx::Postgres(tx) => postgres::revoke_report(tx, number, reason, at).await,
-        }
-    }
-
-    /// Records `new` and marks `old` superseded by it, guarded by `status =
-    /// 'valid'`; false when `old` is not valid (then roll back).
-    pub async fn supersede_report(
-        &mut self,
-        old: &ReportNumber,
-        new: &NewReport,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        match self {
-            Tx::Sqlite(tx) => sqlite::supersede_report(tx, old, new, reason, at).await,
-            Tx::Postgres(tx) => postgres::supersede_report(tx, old, new, reason, at).await,
-        }
-    }
-
-    /// Queues a message, due at once. On PostgreSQL the commit also
-    /// notifies [`OUTBOX_CHANNEL`].
-    pub async fn queue_mail(&mut self, mail: &NewMail) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => sqlite::outbox::insert(tx, mail).await,
-            Tx::Postgres(tx) => postgres::outbox::insert(tx, mail).await,
-        }
-    }
-
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
-        Ok(())
-    }
 }

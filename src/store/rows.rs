@@ -222,6 +222,7 @@ pub(crate) fn mail(row: &impl StoreRow) -> Result<MailRow> {
         last_attempt_at: row.optional_timestamp("last_attempt_at")?,
         sent_at: row.optional_timestamp("sent_at")?,
         delivered_as: row.optional_text("delivered_as")?,
+        sent_by: row.optional_text("sent_by")?,
     })
 }
 

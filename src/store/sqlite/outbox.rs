@@ -63,7 +63,7 @@ pub(in crate::store) async fn finish(
 ) -> Result<bool> {
     let query = match outcome {
         AttemptOutcome::Sent { delivered_as } => sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?1, delivered_as = ?2, last_error = NULL, \
+            "UPDATE outbox SET status = 'sent', sent_at = ?1, delivered_as = ?2, sent_by = lease_owner, last_error = NULL, \
              lease_owner = NULL, lease_until = NULL WHERE id = ?3 AND lease_owner = ?4 AND status = 'pending'",
         )
         .bind(timestamp(now))
