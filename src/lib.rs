@@ -48,7 +48,8 @@
 //!
 //! The command line (`src/main.rs`, `src/cli/`) is a thin layer over these.
 //! `testing` (hidden from the docs) runs the outside tools that judge our
-//! PDFs, for the unit and the integration tests alike.
+//! PDFs and an SMTP receiver with fault injection, for the unit and the
+//! integration tests alike.
 //! The applicant's journey (`applications/`, `identity/`), email (`mail/`),
 //! the staff console (`staff/`) and the audit log (`audit/`) will each get a
 //! module of their own beside `registry`, using the layers above them.

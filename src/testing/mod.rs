@@ -2,11 +2,13 @@
 //! judge our PDFs — pyHanko, qpdf, poppler's pdfsig and pdftotext, zbarimg,
 //! NSS's certutil. One runner, so every test treats a missing tool the same
 //! way: skipped with a notice locally, a failure in CI (`CI=true`; `.ci/run`
-//! installs them).
+//! installs them). [`smtp`] is an SMTP receiver with fault injection.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+pub mod smtp;
 
 /// The master key every test and benchmark uses (base64 of the bytes
 /// 0..=31): one constant, so a value sealed by one helper opens in another.
