@@ -10,13 +10,14 @@
 //! may have taken the message: it is sent again with the same Message-ID.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::config::{MailSettings, MailTransportKind};
+use crate::config::{MailSettings, MailTransportKind, SmtpUrl};
 
 /// Why a send failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,37 @@ pub struct SendFailure {
 #[derive(Clone)]
 pub enum Mailer {
     File { transport: AsyncFileTransport<Tokio1Executor>, dir: PathBuf },
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, send_timeout: Duration, description: String },
+    Smtp(Arc<SmtpMailer>),
+}
+
+/// lettre's SMTP transport and its connection pool, replaced after a send
+/// times out: lettre parks a connection whose send was cancelled mid-command
+/// back in its pool, and the next send on it would read the late reply as
+/// the answer to its own command. Sends already under way keep the old
+/// transport (they have their connections); its pool goes with the last.
+pub struct SmtpMailer {
+    current: Mutex<Arc<AsyncSmtpTransport<Tokio1Executor>>>,
+    url: SmtpUrl,
+    connect_timeout: Duration,
+    send_timeout: Duration,
+    pool_size: u32,
+}
+
+impl SmtpMailer {
+    fn build(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+        build_smtp(&self.url, self.connect_timeout, self.pool_size)
+    }
+
+    fn transport(&self) -> Arc<AsyncSmtpTransport<Tokio1Executor>> {
+        self.current.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn renew(&self) {
+        match self.build() {
+            Ok(fresh) => *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh),
+            Err(e) => tracing::warn!(error = %e, "cannot renew the SMTP transport"),
+        }
+    }
 }
 
 impl std::fmt::Debug for Mailer {
@@ -56,16 +87,16 @@ impl Mailer {
                     .as_ref()
                     .ok_or_else(|| anyhow::anyhow!("mail.transport = smtp needs mail.smtp_url"))?;
                 url.check()?;
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .map_err(|e| anyhow::anyhow!("mail.smtp_url {}: {e}", url.redacted()))?
-                    .timeout(Some(Duration::from_secs(settings.connect_timeout_seconds)))
-                    .pool_config(PoolConfig::new().max_size(settings.concurrency))
-                    .build();
-                Ok(Mailer::Smtp {
-                    transport,
+                let connect_timeout = Duration::from_secs(settings.connect_timeout_seconds);
+                let transport = build_smtp(url, connect_timeout, settings.concurrency)?;
+                let smtp = SmtpMailer {
+                    current: Mutex::new(Arc::new(transport)),
+                    url: url.clone(),
+                    connect_timeout,
                     send_timeout: Duration::from_secs(settings.send_timeout_seconds),
-                    description: format!("smtp {}", url.redacted()),
-                })
+                    pool_size: settings.concurrency,
+                };
+                Ok(Mailer::Smtp(Arc::new(smtp)))
             }
         }
     }
@@ -74,7 +105,7 @@ impl Mailer {
     pub fn describe(&self) -> String {
         match self {
             Mailer::File { dir, .. } => format!("files in {}", dir.display()),
-            Mailer::Smtp { description, .. } => description.clone(),
+            Mailer::Smtp(smtp) => format!("smtp {}", smtp.url.redacted()),
         }
     }
 
@@ -93,17 +124,24 @@ impl Mailer {
                 Ok(id) => Ok(format!("{}", dir.join(format!("{id}.eml")).display())),
                 Err(e) => Err(SendFailure { permanent: false, message: format!("writing the file failed: {e}") }),
             },
-            Mailer::Smtp { transport, send_timeout, .. } => {
-                match tokio::time::timeout(*send_timeout, transport.send_raw(&envelope, message)).await {
+            Mailer::Smtp(smtp) => {
+                let transport = smtp.transport();
+                match tokio::time::timeout(smtp.send_timeout, transport.send_raw(&envelope, message)).await {
                     Ok(Ok(reply)) => {
                         let text: Vec<&str> = reply.message().collect();
                         Ok(format!("{} {}", reply.code(), text.join(" ")).trim_end().to_owned())
                     }
                     Ok(Err(e)) => Err(SendFailure { permanent: e.is_permanent(), message: smtp_error(&e) }),
-                    Err(_) => Err(SendFailure {
-                        permanent: false,
-                        message: format!("no answer within {} s (mail.send_timeout_seconds)", send_timeout.as_secs()),
-                    }),
+                    Err(_) => {
+                        smtp.renew();
+                        Err(SendFailure {
+                            permanent: false,
+                            message: format!(
+                                "no answer within {} s (mail.send_timeout_seconds)",
+                                smtp.send_timeout.as_secs()
+                            ),
+                        })
+                    }
                 }
             }
         }
@@ -124,6 +162,20 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// lettre's transport for `url` (TLS as the URL says), with a pool of
+/// `pool_size` connections.
+fn build_smtp(
+    url: &SmtpUrl,
+    connect_timeout: Duration,
+    pool_size: u32,
+) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+        .map_err(|e| anyhow::anyhow!("mail.smtp_url {}: {e}", url.redacted()))?
+        .timeout(Some(connect_timeout))
+        .pool_config(PoolConfig::new().max_size(pool_size))
+        .build())
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {

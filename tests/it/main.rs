@@ -10,6 +10,7 @@ mod figures;
 mod helpers;
 mod http;
 mod import;
+mod mail;
 mod registry;
 mod report;
 mod report_kill;

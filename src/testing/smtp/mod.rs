@@ -45,7 +45,9 @@ pub const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
 /// the client resets before reaching the point where it would act.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// 421 as the greeting, then close (service not available).
+    /// 421 as the greeting of the next connection, then close (service not
+    /// available); or, if a MAIL FROM comes first on an open connection, 421
+    /// to it and close.
     Refuse421AtGreeting,
     /// 451 in reply to MAIL FROM (transient).
     Transient451AtMail,
@@ -65,6 +67,9 @@ pub enum Fault {
     /// At MAIL FROM, answer nothing and read nothing more for this long
     /// (the connection stays open), then close the connection.
     Stall(Duration),
+    /// No fault: this transaction goes through (lets messages pass between
+    /// faults in a queue).
+    Accept,
 }
 
 impl Fault {
@@ -117,6 +122,8 @@ struct Shared {
 #[derive(Default)]
 struct State {
     faults: VecDeque<Fault>,
+    /// Waited before the final reply to every DATA (a slow server).
+    reply_delay: Duration,
     received: Vec<Received>,
     connections: usize,
     commands: Vec<String>,
@@ -128,10 +135,13 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The fault at the front of the queue, taken if it is of the kind asked.
+    /// The fault at the front of the queue, taken if it fits the event: at
+    /// a new connection only a refusal; at MAIL FROM any fault (a refusal
+    /// then is a 421 to MAIL, which SMTP allows at any command), so a
+    /// refusal never blocks the queue while pooled connections carry on.
     fn take_fault(&self, at_connection: bool) -> Option<Fault> {
         let mut state = self.state();
-        if state.faults.front().is_some_and(|f| f.at_connection() == at_connection) {
+        if state.faults.front().is_some_and(|f| !at_connection || f.at_connection()) {
             state.faults.pop_front()
         } else {
             None
@@ -177,6 +187,12 @@ impl SmtpReceiver {
     /// The queue is shared, so concurrent connections take different faults.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.shared.state().faults.extend(faults);
+    }
+
+    /// Waits this long before the final reply to every DATA from now on
+    /// (a slow server: a sender killed meanwhile has sent but not heard).
+    pub fn set_reply_delay(&self, delay: Duration) {
+        self.shared.state().reply_delay = delay;
     }
 
     /// How many queued faults are still to be consumed.
@@ -356,6 +372,10 @@ impl Session {
             return Ok(Flow::Continue);
         };
         match self.shared.take_fault(false) {
+            Some(Fault::Refuse421AtGreeting) => {
+                self.reply("421 4.3.2 localhost Service not available, closing transmission channel").await?;
+                return Ok(Flow::Close);
+            }
             Some(Fault::Transient451AtMail) => self.reply("451 4.3.0 Try again later").await?,
             Some(Fault::Stall(duration)) => {
                 tokio::time::sleep(duration).await;
@@ -406,6 +426,10 @@ impl Session {
                 let index = self.shared.store(from, to, data);
                 if fault == Some(Fault::DropAfterData) {
                     return Ok(Flow::Close);
+                }
+                let delay = self.shared.state().reply_delay;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
                 }
                 self.reply(&format!("250 2.0.0 OK queued as {index}")).await?;
                 self.shared.acknowledge(index);

@@ -284,3 +284,21 @@ fn message_id_is_read_from_the_header_section_only() {
     assert_eq!(message_id(b"Subject: x\r\n\r\nMessage-ID: <in-body@b>\r\n"), None);
     assert_eq!(message_id(b"Message-ID:   \r\n\r\n"), None);
 }
+
+#[tokio::test]
+async fn accept_lets_one_transaction_through_and_a_421_also_meets_a_pooled_connection() {
+    let smtp = SmtpReceiver::start().await.unwrap();
+    let transport = client(&smtp);
+    assert_eq!(class(&send(&transport, "warm").await), "ok");
+    smtp.push_faults([Fault::Accept, Fault::Refuse421AtGreeting, Fault::Transient451AtMail]);
+    assert_eq!(class(&send(&transport, "a").await), "ok");
+    // The refusal meets the next MAIL FROM, on whatever connection it comes.
+    assert_eq!(class(&send(&transport, "b").await), "transient");
+    assert_eq!(class(&send(&transport, "c").await), "transient");
+    assert_eq!(smtp.pending_faults(), 0);
+    smtp.set_reply_delay(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    assert_eq!(class(&send(&transport, "slow").await), "ok");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert_eq!(smtp.accepted().len(), 3);
+}
