@@ -17,6 +17,17 @@ pub enum MailTransportKind {
     Smtp,
 }
 
+/// The DKIM key's algorithm.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimAlgorithm {
+    /// RFC 8463 (`ed25519-sha256`): the key file holds the base64 of the
+    /// 32-byte private key.
+    Ed25519,
+    /// `rsa-sha256`: the key file is a PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`).
+    Rsa,
+}
+
 /// An SMTP server's URL; `Debug` and [`SmtpUrl::redacted`] hide its password.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -124,6 +135,14 @@ pub struct MailSettings {
     /// Seconds between looks at the queue when nothing wakes the worker
     /// (messages queued by another process on SQLite).
     pub poll_seconds: u64,
+    /// DKIM: the selector of the published public key (`{selector}._domainkey.{domain}`);
+    /// empty: messages are not DKIM-signed (the mail server may sign them).
+    pub dkim_selector: String,
+    /// The signing domain (`d=`); empty: the sender's domain.
+    pub dkim_domain: String,
+    /// The private key's file (see [`DkimAlgorithm`]).
+    pub dkim_key_file: Option<PathBuf>,
+    pub dkim_algorithm: DkimAlgorithm,
 }
 
 impl Default for MailSettings {
@@ -142,6 +161,10 @@ impl Default for MailSettings {
             lease_seconds: 300,
             concurrency: 4,
             poll_seconds: 10,
+            dkim_selector: String::new(),
+            dkim_domain: String::new(),
+            dkim_key_file: None,
+            dkim_algorithm: DkimAlgorithm::Ed25519,
         }
     }
 }
@@ -184,6 +207,21 @@ impl MailSettings {
         }
         if !(1..=64).contains(&self.concurrency) {
             bail!("mail.concurrency must be between 1 and 64");
+        }
+        let label = |s: &str| {
+            !s.is_empty()
+                && s.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        };
+        if !self.dkim_selector.is_empty() {
+            if !label(&self.dkim_selector) {
+                bail!("mail.dkim_selector must be a DNS label like `standing2026`");
+            }
+            if self.dkim_key_file.is_none() {
+                bail!("mail.dkim_selector needs mail.dkim_key_file (STANDING_MAIL_DKIM_KEY_FILE)");
+            }
+        }
+        if !self.dkim_domain.is_empty() && !label(&self.dkim_domain) {
+            bail!("mail.dkim_domain must be a domain like example.com");
         }
         Ok(())
     }

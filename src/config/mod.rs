@@ -11,7 +11,7 @@
 pub mod layers;
 mod mail;
 
-pub use mail::{MailSettings, MailTransportKind, SmtpUrl};
+pub use mail::{DkimAlgorithm, MailSettings, MailTransportKind, SmtpUrl};
 
 use std::fmt;
 use std::net::SocketAddr;

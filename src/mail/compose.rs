@@ -4,8 +4,8 @@
 //!
 //! Everything is a function of the inputs: the date comes from the caller's
 //! clock and the MIME boundaries from the message id, so the same message
-//! gives the same bytes (golden tests) and a retry sends exactly what was
-//! queued.
+//! gives the same bytes (golden tests; a DKIM signature, when configured,
+//! also carries its signing time) and a retry sends exactly what was queued.
 
 use std::time::SystemTime;
 
@@ -94,7 +94,8 @@ pub fn compose(
     attachment: Option<FileAttachment>,
 ) -> Result<Composed, MailError> {
     let from = sender(settings)?;
-    let message_id = format!("<{id}@{}>", from.email.domain());
+    let domain = from.email.domain().to_owned();
+    let message_id = format!("<{id}@{domain}>");
     let alternative = MultiPart::alternative()
         .boundary(format!("alt-{id}"))
         .singlepart(SinglePart::plain(rendered.text))
@@ -110,7 +111,7 @@ pub fn compose(
                 .singlepart(Attachment::new(file.filename).body(file.bytes, content_type))
         }
     };
-    let message = Message::builder()
+    let mut message = Message::builder()
         .from(from)
         .reply_to(reply_to(settings)?)
         .to(Mailbox::new(None, to.lettre().clone()))
@@ -120,6 +121,9 @@ pub fn compose(
         .header(AutoSubmitted)
         .multipart(body)
         .map_err(|e| MailError::Build(e.to_string()))?;
+    if let Some(dkim) = super::dkim::config(settings, &domain)? {
+        message.sign(&dkim);
+    }
     Ok(Composed {
         id: id.to_owned(),
         kind,

@@ -8,6 +8,7 @@
 //!   `<{outbox id}@{sender's domain}>`, so every attempt of one message
 //!   carries the same id and a receiver can drop a duplicate.
 //! - [`outbox`]: queueing (recipient and message sealed), listing, retry.
+//! - [`dkim`]: optional DKIM signing with the operator's key.
 //! - [`transport`]: lettre's file transport (the embedded default) or SMTP.
 //! - [`worker`]: claims, sends, records; backs off on transient failures,
 //!   gives up on permanent ones; woken by new mail (in-process, and on
@@ -17,6 +18,7 @@
 
 pub mod address;
 pub mod compose;
+pub mod dkim;
 pub mod notices;
 pub mod notify;
 pub mod outbox;

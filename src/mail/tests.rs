@@ -216,3 +216,25 @@ fn report_facts_read_the_report_json() {
     broken["as_of"] = "yesterday".into();
     assert!(notices::report_facts(&broken).is_err());
 }
+
+#[test]
+fn with_a_dkim_key_every_message_is_signed() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("dkim.key");
+    std::fs::write(&key, base64::engine::general_purpose::STANDARD.encode([7u8; 32])).unwrap();
+    let mut settings = settings();
+    settings.mail.dkim_selector = "standing2026".into();
+    settings.mail.dkim_key_file = Some(key);
+    let mail = notices::report_revoked(&settings, ID, now(), &to(), &facts(), "Passport reported stolen").unwrap();
+    let t = text(&mail);
+    let start = t.find("DKIM-Signature: ").expect("a DKIM-Signature header");
+    let header: String = t[start..].split("\r\n").take_while(|l| !l.is_empty()).take(12).collect();
+    for tag in ["a=ed25519-sha256", "d=standing.example", "s=standing2026", "c=relaxed/relaxed", "bh=", "b="] {
+        assert!(header.contains(tag), "{tag} missing in {header}");
+    }
+    assert!(header.to_lowercase().contains("h=from:reply-to:to:subject:date:message-id"), "{header}");
+    // Without a selector nothing is signed.
+    let plain = notices::report_revoked(&self::settings(), ID, now(), &to(), &facts(), "x").unwrap();
+    assert!(!text(&plain).contains("DKIM-Signature"));
+}

@@ -75,6 +75,9 @@ impl Mailer {
     /// The transport the settings name. The file transport's directory is
     /// created (private to this user: messages hold personal data).
     pub fn from_settings(settings: &MailSettings, data_dir: &Path) -> anyhow::Result<Self> {
+        // A DKIM key that does not load would fail every message: say so now.
+        let sender = super::compose::sender(settings)?;
+        super::dkim::config(settings, sender.email.domain())?;
         match settings.transport {
             MailTransportKind::File => {
                 let dir = settings.file_dir.clone().unwrap_or_else(|| data_dir.join("mail"));

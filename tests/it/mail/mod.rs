@@ -96,15 +96,31 @@ pub fn copies(received: &[Received]) -> std::collections::BTreeMap<String, (usiz
     by_id
 }
 
+/// The demo data on a fresh database, mail going to a receiver.
+struct Demo {
+    _db: TestDb,
+    receiver: SmtpReceiver,
+    state: AppState,
+    now: DateTime<Utc>,
+    signer: standing::keys::Signer,
+}
+
+impl Demo {
+    async fn new() -> Demo {
+        let db = TestDb::new().await;
+        let receiver = SmtpReceiver::start().await.unwrap();
+        let clock: SharedClock = clock();
+        let state = AppState::open(smtp_settings(&db, &receiver), clock.clone()).await.unwrap();
+        state.load_demo_if_empty(&demo_dir()).await.unwrap();
+        let now = clock.now();
+        let signer = standing::keys::load_signer(&state.settings, &state.cipher, now).unwrap();
+        Demo { _db: db, receiver, state, now, signer }
+    }
+}
+
 #[tokio::test]
 async fn a_report_is_emailed_over_smtp_with_the_registry_pdf_attached_and_it_verifies() {
-    let db = TestDb::new().await;
-    let receiver = SmtpReceiver::start().await.unwrap();
-    let clock: SharedClock = clock();
-    let state = AppState::open(smtp_settings(&db, &receiver), clock.clone()).await.unwrap();
-    state.load_demo_if_empty(&demo_dir()).await.unwrap();
-    let now = clock.now();
-    let signer = standing::keys::load_signer(&state.settings, &state.cipher, now).unwrap();
+    let Demo { _db, receiver, state, now, signer } = Demo::new().await;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
 
     let (issued, mail) = state
@@ -218,13 +234,7 @@ async fn retries_end_in_dead_after_the_give_up_time() {
 
 #[tokio::test]
 async fn resend_queues_a_new_message_and_revoke_tells_the_applicant() {
-    let db = TestDb::new().await;
-    let receiver = SmtpReceiver::start().await.unwrap();
-    let clock: SharedClock = clock();
-    let state = AppState::open(smtp_settings(&db, &receiver), clock.clone()).await.unwrap();
-    state.load_demo_if_empty(&demo_dir()).await.unwrap();
-    let now = clock.now();
-    let signer = standing::keys::load_signer(&state.settings, &state.cipher, now).unwrap();
+    let Demo { _db, receiver, state, now, signer } = Demo::new().await;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
     let (issued, _) =
         state.notifier().issue(&signer, &acct("A1013"), now.date_naive(), now, &mut rng, None).await.unwrap();
