@@ -273,3 +273,35 @@ async fn resend_queues_a_new_message_and_revoke_tells_the_applicant() {
     assert_eq!(resend_row.reason.as_deref(), Some("applicant asked for a copy to their consultant"));
     assert_eq!(resend_row.to, "c***@example.org");
 }
+
+#[tokio::test]
+async fn report_email_with_no_settings_leaves_an_eml_with_the_pdf_attached() {
+    let db = TestDb::new().await;
+    state(&db).await.load_demo_if_empty(&demo_dir()).await.unwrap();
+    let out = db.dir.join("report.pdf");
+    let output = standing(&db)
+        .args(["report", "A1013", "--as-of", "2026-11-21", "--email", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("email sent"), "{stdout}");
+    assert!(stdout.contains("m***@example.com") && !stdout.contains("ma.jun@"), "masked: {stdout}");
+    let dir = db.dir.join("var/mail");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+    let eml = std::fs::read(&files[0]).unwrap();
+    assert_eq!(attachment(&eml), std::fs::read(&out).unwrap(), "the PDF written is the PDF attached");
+    let text = String::from_utf8_lossy(&eml);
+    assert!(text.contains("To: ma.jun@example.com\r\n") && text.contains("Message-ID: <"), "{text}");
+
+    let listed = standing(&db).args(["mail", "list", "--status", "sent", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["to"], "m***@example.com");
+    assert_eq!(json[0]["delivered_as"], files[0].display().to_string());
+    let pending = standing(&db).args(["mail", "list", "--status", "pending"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&pending.stdout).trim(), "no messages");
+}
