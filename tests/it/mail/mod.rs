@@ -305,3 +305,33 @@ async fn report_email_with_no_settings_leaves_an_eml_with_the_pdf_attached() {
     let pending = standing(&db).args(["mail", "list", "--status", "pending"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&pending.stdout).trim(), "no messages");
 }
+
+#[tokio::test]
+async fn on_postgresql_mail_queued_by_another_instance_wakes_the_worker_at_once() {
+    let db = TestDb::new().await;
+    if !db.is_postgres() {
+        println!("skipped: LISTEN/NOTIFY is PostgreSQL's (SQLite instances find mail by polling)");
+        return;
+    }
+    let receiver = SmtpReceiver::start().await.unwrap();
+    let mut settings = smtp_settings(&db, &receiver);
+    // Without the notification it would wait an hour.
+    settings.mail.poll_seconds = 3600;
+    let system: SharedClock = std::sync::Arc::new(standing::clock::SystemClock);
+    let sender = AppState::open(settings.clone(), system.clone()).await.unwrap();
+    let other = AppState::open(settings, system).await.unwrap();
+    let worker = std::sync::Arc::new(sender.mail_worker().unwrap());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut rx = stopped.clone();
+    let running = tokio::spawn(worker.run(async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }));
+    // Let it start listening and find the queue empty.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids = queue_messages(&other, 1, 11).await;
+    let received = receiver.wait_for_accepted(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1, "woken by the other instance's commit");
+    assert_eq!(received[0].message_id.as_deref(), Some(ids[0].as_str()));
+    let _ = stop.send(true);
+    running.await.unwrap();
+}
