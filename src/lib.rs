@@ -36,6 +36,12 @@
 //! - [`registry`]: issuing ([`registry::issue`]) and every issued report,
 //!   its state (valid, revoked, superseded), its sealed data; revoke,
 //!   reissue.
+//! - [`mail`]: email that loses nothing — an outbox written in the
+//!   transaction that causes a message, a leased worker, lettre's file and
+//!   SMTP transports, the templates.
+//! - [`identity`]: the applicant's checks as pure parts — a passport's
+//!   machine-readable zone, one-time codes (the journey that uses them is
+//!   still to come).
 //! - [`demo`]: the deterministic demo data behind `fixtures/demo` and
 //!   `serve --demo`.
 //!
@@ -44,15 +50,16 @@
 //! - [`web`]: the axum application — the officers' pages and the JSON API,
 //!   the connection loop, errors, request ids, rate limits; [`web::AppState`]
 //!   is what every handler (and every command) holds.
-//! - [`app`]: start-up — the state, the keys, the router, a bound listener.
+//! - [`app`]: start-up — the state, the keys, the router, a bound listener,
+//!   the mail worker.
 //!
 //! The command line (`src/main.rs`, `src/cli/`) is a thin layer over these.
 //! `testing` (hidden from the docs) runs the outside tools that judge our
 //! PDFs and an SMTP receiver with fault injection, for the unit and the
 //! integration tests alike.
-//! The applicant's journey (`applications/`, `identity/`), email (`mail/`),
-//! the staff console (`staff/`) and the audit log (`audit/`) will each get a
-//! module of their own beside `registry`, using the layers above them.
+//! The applicant's journey (`applications/`), the staff console (`staff/`)
+//! and the audit log (`audit/`) will each get a module of their own beside
+//! `registry`, using the layers above them.
 
 pub mod app;
 pub mod clock;
@@ -61,6 +68,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod fx;
+pub mod identity;
 pub mod import;
 pub mod keys;
 pub mod mail;
