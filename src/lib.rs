@@ -39,6 +39,7 @@
 //! - [`mail`]: email that loses nothing — an outbox written in the
 //!   transaction that causes a message, a leased worker, lettre's file and
 //!   SMTP transports, the templates.
+//! - [`sms`]: text messages (one-time codes) to files or an HTTP gateway.
 //! - [`identity`]: the applicant's checks as pure parts — a passport's
 //!   machine-readable zone, one-time codes (the journey that uses them is
 //!   still to come).
@@ -77,6 +78,7 @@ pub mod registry;
 pub mod report;
 pub mod scoring;
 pub mod signing;
+pub mod sms;
 pub mod store;
 #[doc(hidden)]
 pub mod testing;

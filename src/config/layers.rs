@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 use super::{
     DatabaseSettings, ImportSettings, MailSettings, ReportSettings, ScoringSettings, ServerSettings, Settings,
-    VerifySettings,
+    SmsSettings, VerifySettings,
 };
 
 /// The names of the fields `T` deserializes, read from its derived
@@ -54,7 +54,7 @@ impl<'de> Deserializer<'de> for FieldProbe<'_> {
 
 /// Each section of the file (`[report]`, …) and its fields: the one list to
 /// extend when a section is added (a key added to a section needs nothing).
-fn sections() -> [(&'static str, &'static [&'static str]); 7] {
+fn sections() -> [(&'static str, &'static [&'static str]); 8] {
     [
         ("database", fields_of::<DatabaseSettings>()),
         ("import", fields_of::<ImportSettings>()),
@@ -63,6 +63,7 @@ fn sections() -> [(&'static str, &'static [&'static str]); 7] {
         ("verify", fields_of::<VerifySettings>()),
         ("server", fields_of::<ServerSettings>()),
         ("mail", fields_of::<MailSettings>()),
+        ("sms", fields_of::<SmsSettings>()),
     ]
 }
 

@@ -10,8 +10,10 @@
 
 pub mod layers;
 mod mail;
+mod sms;
 
 pub use mail::{DkimAlgorithm, MailSettings, MailTransportKind, SmtpUrl};
+pub use sms::{SmsSettings, SmsTransportKind};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -102,6 +104,7 @@ pub struct Settings {
     pub verify: VerifySettings,
     pub server: ServerSettings,
     pub mail: MailSettings,
+    pub sms: SmsSettings,
 }
 
 /// How the web service treats connections: timeouts, limits, proxies.
@@ -301,6 +304,7 @@ impl Default for Settings {
             verify: VerifySettings::default(),
             server: ServerSettings::default(),
             mail: MailSettings::default(),
+            sms: SmsSettings::default(),
         }
     }
 }
@@ -429,6 +433,7 @@ impl Settings {
             bail!("server.max_connections must be between 1 and 1000000");
         }
         self.mail.validate()?;
+        self.sms.validate()?;
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");
         }
