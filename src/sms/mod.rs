@@ -18,14 +18,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::{Secret, SmsSettings, SmsTransportKind};
+use crate::domain::PhoneNumber;
 
 /// A text message to send.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SmsMessage {
     /// Unique per message (a UUID): the file's name, the idempotency key.
     pub id: String,
-    /// E.164, `+8613800138000`.
-    pub to: String,
+    pub to: PhoneNumber,
     pub text: String,
 }
 
@@ -33,21 +33,10 @@ impl std::fmt::Debug for SmsMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SmsMessage")
             .field("id", &self.id)
-            .field("to", &mask_phone(&self.to))
+            .field("to", &self.to.masked())
             .field("text", &format_args!("[redacted]"))
             .finish()
     }
-}
-
-/// `+8613800138000` → `+86*********00`: the first three and last two
-/// characters.
-pub fn mask_phone(e164: &str) -> String {
-    let chars: Vec<char> = e164.chars().collect();
-    if chars.len() <= 5 {
-        return "*".repeat(chars.len());
-    }
-    let (head, tail) = (&chars[..3], &chars[chars.len() - 2..]);
-    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(chars.len() - 5), tail.iter().collect::<String>())
 }
 
 /// Why a send failed, and whether trying again can help.
@@ -110,7 +99,7 @@ impl SmsSender {
         match self {
             SmsSender::File { dir } => write_file(dir, message, now).await,
             SmsSender::Http { client, url, token } => {
-                let body = serde_json::json!({"id": message.id, "to": message.to, "text": message.text});
+                let body = serde_json::json!({"id": message.id, "to": message.to.as_str(), "text": message.text});
                 let answer = client
                     .post(url)
                     .bearer_auth(token.expose())
@@ -160,7 +149,7 @@ fn without_url(e: &reqwest::Error) -> String {
 async fn write_file(dir: &Path, message: &SmsMessage, now: DateTime<Utc>) -> Result<String, SmsFailure> {
     let failure =
         |e: std::io::Error| SmsFailure { permanent: false, message: format!("writing the SMS file failed: {e}") };
-    let record = FileRecord { id: &message.id, to: &message.to, text: &message.text, created_at: now };
+    let record = FileRecord { id: &message.id, to: message.to.as_str(), text: &message.text, created_at: now };
     let bytes = serde_json::to_vec_pretty(&record).map_err(|e| failure(std::io::Error::other(e)))?;
     let path = dir.join(format!("{}.json", message.id));
     let partial = dir.join(format!(".{}.json.partial", message.id));

@@ -11,7 +11,7 @@ use super::*;
 fn message() -> SmsMessage {
     SmsMessage {
         id: "0b7e6a52-3c1d-4f8e-9a2b-5d6c7e8f9a0b".into(),
-        to: "+8613800138000".into(),
+        to: PhoneNumber::parse("+8613800138000").unwrap(),
         text: "Your standing code is 493817. It expires in 10 minutes.".into(),
     }
 }
@@ -24,8 +24,6 @@ fn now() -> DateTime<Utc> {
 fn debug_hides_the_code_and_masks_the_number() {
     let shown = format!("{:?}", message());
     assert!(!shown.contains("493817") && !shown.contains("13800138000"), "{shown}");
-    assert_eq!(mask_phone("+8613800138000"), "+86*********00");
-    assert_eq!(mask_phone("+1"), "**");
 }
 
 #[tokio::test]
