@@ -2,6 +2,7 @@
 //! financial records the service holds. No I/O here; an invalid value cannot
 //! be built, so code past the edge never re-checks.
 
+pub mod application;
 pub mod country;
 pub mod currency;
 pub mod key_algorithm;
@@ -13,6 +14,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use application::{ApplicationEvent, ApplicationStatus, WrongStatus};
 pub use country::CountryCode;
 pub use currency::Currency;
 pub use key_algorithm::KeyAlgorithm;
