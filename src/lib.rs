@@ -36,6 +36,7 @@
 //! - [`registry`]: issuing ([`registry::issue`]) and every issued report,
 //!   its state (valid, revoked, superseded), its sealed data; revoke,
 //!   reissue.
+//! - [`files`]: directories private to the service's user.
 //! - [`mail`]: email that loses nothing — an outbox written in the
 //!   transaction that causes a message, a leased worker, lettre's file and
 //!   SMTP transports, the templates.
@@ -68,6 +69,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod files;
 pub mod fx;
 pub mod identity;
 pub mod import;

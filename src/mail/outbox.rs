@@ -14,7 +14,7 @@ use super::{EmailAddress, MailError};
 use crate::config::MailSettings;
 use crate::crypto::FieldCipher;
 use crate::domain::ReportNumber;
-use crate::store::{MailFilter, MailRow, NewMail, Store, Tx};
+use crate::store::{MailFilter, MailRow, NewMail, Store};
 
 /// The blind index's domain for email addresses.
 pub const EMAIL_INDEX: &str = "email";
@@ -118,12 +118,6 @@ impl Outbox {
         tx.queue_mail(mail).await?;
         tx.commit().await?;
         self.wake();
-        Ok(())
-    }
-
-    /// Queues `mail` inside `tx`; call [`Outbox::wake`] after the commit.
-    pub async fn queue_in(&self, tx: &mut Tx, mail: &NewMail) -> Result<(), MailError> {
-        tx.queue_mail(mail).await?;
         Ok(())
     }
 

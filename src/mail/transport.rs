@@ -81,7 +81,8 @@ impl Mailer {
         match settings.transport {
             MailTransportKind::File => {
                 let dir = settings.file_dir.clone().unwrap_or_else(|| data_dir.join("mail"));
-                create_private_dir(&dir)?;
+                crate::files::create_private_dir(&dir)
+                    .map_err(|e| anyhow::anyhow!("creating the mail directory {}: {e}", dir.display()))?;
                 Ok(Mailer::File { transport: AsyncFileTransport::new(&dir), dir })
             }
             MailTransportKind::Smtp => {
@@ -179,20 +180,4 @@ fn build_smtp(
         .timeout(Some(connect_timeout))
         .pool_config(PoolConfig::new().max_size(pool_size))
         .build())
-}
-
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| anyhow::anyhow!("creating the mail directory {}: {e}", dir.display()))
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating the mail directory {}: {e}", dir.display()))
-    }
 }

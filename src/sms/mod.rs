@@ -78,7 +78,8 @@ impl SmsSender {
         match settings.transport {
             SmsTransportKind::File => {
                 let dir = settings.file_dir.clone().unwrap_or_else(|| data_dir.join("sms"));
-                create_private_dir(&dir)?;
+                crate::files::create_private_dir(&dir)
+                    .map_err(|e| anyhow::anyhow!("creating the SMS directory {}: {e}", dir.display()))?;
                 Ok(SmsSender::File { dir })
             }
             SmsTransportKind::Http => {
@@ -162,22 +163,6 @@ async fn write_file(dir: &Path, message: &SmsMessage, now: DateTime<Utc>) -> Res
     file.sync_all().await.map_err(failure)?;
     tokio::fs::rename(&partial, &path).await.map_err(failure)?;
     Ok(path.display().to_string())
-}
-
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| anyhow::anyhow!("creating the SMS directory {}: {e}", dir.display()))
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("creating the SMS directory {}: {e}", dir.display()))
-    }
 }
 
 #[cfg(test)]

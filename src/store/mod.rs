@@ -377,13 +377,6 @@ impl Store {
         dispatch!(self, b => b.fx_rate_on_or_before(base, quote, date).await)
     }
 
-    /// Records a report as `valid` (in a transaction of its own).
-    pub async fn insert_report(&self, report: &NewReport) -> Result<()> {
-        let mut tx = self.begin().await?;
-        tx.insert_report(report).await?;
-        tx.commit().await
-    }
-
     pub async fn report(&self, number: &ReportNumber) -> Result<Option<ReportRow>> {
         dispatch!(self, b => b.report(number).await)
     }
@@ -394,35 +387,6 @@ impl Store {
 
     pub async fn report_pdf_sealed(&self, number: &ReportNumber) -> Result<Option<Vec<u8>>> {
         dispatch!(self, b => b.report_pdf_sealed(number).await)
-    }
-
-    /// Marks a `valid` report revoked; false (and nothing changed) when no
-    /// valid report has this number.
-    pub async fn revoke_report(&self, number: &ReportNumber, reason: &str, at: DateTime<Utc>) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let done = tx.revoke_report(number, reason, at).await?;
-        tx.commit().await?;
-        Ok(done)
-    }
-
-    /// In one transaction: records `new` and marks `old` superseded by it,
-    /// guarded by `status = 'valid'` so that of two racing reissues only one
-    /// wins (on SQLite the second waits for the write lock, on PostgreSQL
-    /// for the row lock, then finds the old report no longer valid). False
-    /// (and nothing written) when `old` is not valid.
-    pub async fn supersede_report(
-        &self,
-        old: &ReportNumber,
-        new: &NewReport,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        if !tx.supersede_report(old, new, reason, at).await? {
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
     }
 
     pub async fn reports(&self, account: Option<&AccountId>, limit: u32) -> Result<Vec<ReportRow>> {

@@ -43,7 +43,10 @@ impl Tx {
     }
 
     /// Records `new` and marks `old` superseded by it, guarded by `status =
-    /// 'valid'`; false when `old` is not valid (then roll back).
+    /// 'valid'` so that of two racing reissues only one wins (on SQLite the
+    /// second waits for the write lock, on PostgreSQL for the row lock, then
+    /// finds the old report no longer valid); false when `old` is not valid
+    /// (then roll back).
     pub async fn supersede_report(
         &mut self,
         old: &ReportNumber,

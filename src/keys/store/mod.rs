@@ -442,11 +442,7 @@ fn create_private_dir(dir: &Path) -> Result<(), KeyError> {
     if dir.is_dir() {
         return Ok(());
     }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(io_error(dir))
+    crate::files::create_private_dir(dir).map_err(io_error(dir))
 }
 
 /// Writes `bytes` to `path` unless it exists: the content goes to a
