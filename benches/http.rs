@@ -50,7 +50,7 @@ fn run(label: &str, url: String) {
         )
         .await
         .unwrap();
-        state.registry.record(&issued, None).await.unwrap();
+        state.registry.record(&issued, None, None).await.unwrap();
         let app = Application::build(state).await.unwrap();
         let base = format!("http://{}", app.local_addr().unwrap());
         tokio::spawn(app.run_until(std::future::pending()));

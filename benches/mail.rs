@@ -42,7 +42,8 @@ async fn run(label: &str, url: String) {
     let signer = load_signer(&state.settings, &state.cipher, now).unwrap();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let account = standing::domain::AccountId::parse("A1013").unwrap();
-    let (issued, _) = state.notifier().issue(&signer, &account, now.date_naive(), now, &mut rng, None).await.unwrap();
+    let (issued, _) =
+        state.notifier().issue(&signer, &account, now.date_naive(), now, &mut rng, None, None).await.unwrap();
     let to = state.notifier().address_on_file(&account).await.unwrap();
     let json = serde_json::to_value(&issued.data).unwrap();
     let facts = notices::report_facts(&json).unwrap();

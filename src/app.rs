@@ -1,6 +1,6 @@
 //! Start-up only: the state ([`AppState::open`]) and its signing keys → the
-//! router → a bound listener and the mail worker, run until SIGTERM or
-//! Ctrl-C.
+//! router → a bound listener, the mail worker and the applications'
+//! report generator, run until SIGTERM or Ctrl-C.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::applications::Generator;
 use crate::mail::Worker;
 use crate::web::AppState;
 use crate::web::server::{ConnectionCounts, ConnectionLimits};
@@ -21,6 +22,7 @@ pub struct Application {
     limits: ConnectionLimits,
     counts: Arc<ConnectionCounts>,
     mail: Arc<Worker>,
+    generator: Generator,
 }
 
 impl Application {
@@ -36,7 +38,8 @@ impl Application {
             .with_context(|| format!("binding {}", state.settings.listen))?;
         let limits = ConnectionLimits::from_settings(&state.settings.server)
             .fit_to_descriptors(u64::from(state.settings.database.max_connections));
-        Ok(Application { state, listener, limits, counts: Arc::default(), mail })
+        let generator = state.generator();
+        Ok(Application { state, listener, limits, counts: Arc::default(), mail, generator })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -71,13 +74,14 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         let deadline = std::time::Duration::from_secs(self.state.settings.server.shutdown_timeout_seconds);
-        let app = crate::web::router(self.state);
+        let app = crate::web::router(self.state.clone());
         tracing::info!(
             address = %self.listener.local_addr()?,
             max_connections = self.limits.max_connections,
             "listening"
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let generator = tokio::spawn(self.generator.run(stopped.clone()));
         let mut worker_stop = stopped.clone();
         let worker = tokio::spawn(self.mail.run(async move {
             let _ = worker_stop.wait_for(|s| *s).await;
@@ -91,6 +95,13 @@ impl Application {
         if tokio::time::timeout(deadline, worker).await.is_err() {
             tracing::warn!("mail sends still running at the shutdown deadline were dropped");
             abort.abort();
+        }
+        // An issue in flight at the deadline is dropped before its commit:
+        // its lease runs out and the next start issues it.
+        if tokio::time::timeout(std::time::Duration::from_secs(1), generator).await.is_err() {
+            tracing::warn!(
+                "a report being generated at the shutdown deadline was dropped; it is issued on the next start"
+            );
         }
         store.close().await;
         tracing::info!("stopped");

@@ -64,6 +64,7 @@
 //! `registry`, using the layers above them.
 
 pub mod app;
+pub mod applications;
 pub mod clock;
 pub mod config;
 pub mod crypto;

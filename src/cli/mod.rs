@@ -14,6 +14,7 @@ mod import;
 mod keys;
 mod mail;
 mod report;
+mod reviews;
 mod score;
 mod verify;
 
@@ -127,6 +128,11 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Manual identity reviews of applications: list, show, approve, reject.
+    Reviews {
+        #[command(subcommand)]
+        command: ReviewsCommand,
+    },
     /// Signing keys: list them, or rotate to a new one.
     Keys {
         #[command(subcommand)]
@@ -221,6 +227,41 @@ pub enum MailCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ReviewsCommand {
+    /// Applications waiting for an identity review, oldest first.
+    List {
+        /// Every application, whatever its status.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// An application's details, consents, history and photos.
+    Show {
+        id: String,
+        /// Write the two photos (selfie.jpg, passport_page.jpg) here.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Identity confirmed: the account is scored now and, above the
+    /// threshold, the report is issued and emailed.
+    Approve {
+        id: String,
+        /// Who decides (default: the login name).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Identity not confirmed: the applicant is told the reason.
+    Reject {
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum KeysCommand {
     /// Every published key: kid, algorithm, window and status.
     List {
@@ -268,6 +309,12 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Reports { action } => {
             let state = AppState::open(settings, clock).await?;
             let result = report::reports(&state, action, out).await;
+            state.store.close().await;
+            result
+        }
+        Command::Reviews { command } => {
+            let state = AppState::open(settings, clock).await?;
+            let result = reviews::run(&state, command, out).await;
             state.store.close().await;
             result
         }

@@ -50,7 +50,7 @@ pub async fn issue(
     // export or revoke.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
     let recipient = email.then_some(Recipient::OnFile);
-    let result = state.notifier().issue(&signer, account, as_of, now, &mut rng, recipient).await;
+    let result = state.notifier().issue(&signer, account, as_of, now, &mut rng, recipient, None).await;
     let result = match result {
         Ok(done) => Ok(done),
         Err(NotifyError::Registry(e)) => Err(e),

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::{
-    DatabaseSettings, ImportSettings, MailSettings, ReportSettings, ScoringSettings, ServerSettings, Settings,
-    SmsSettings, VerifySettings,
+    ApplicationSettings, DatabaseSettings, ImportSettings, MailSettings, ReportSettings, ScoringSettings,
+    ServerSettings, Settings, SmsSettings, VerifySettings,
 };
 
 /// The names of the fields `T` deserializes, read from its derived
@@ -54,7 +54,7 @@ impl<'de> Deserializer<'de> for FieldProbe<'_> {
 
 /// Each section of the file (`[report]`, …) and its fields: the one list to
 /// extend when a section is added (a key added to a section needs nothing).
-fn sections() -> [(&'static str, &'static [&'static str]); 8] {
+fn sections() -> [(&'static str, &'static [&'static str]); 9] {
     [
         ("database", fields_of::<DatabaseSettings>()),
         ("import", fields_of::<ImportSettings>()),
@@ -64,6 +64,7 @@ fn sections() -> [(&'static str, &'static [&'static str]); 8] {
         ("server", fields_of::<ServerSettings>()),
         ("mail", fields_of::<MailSettings>()),
         ("sms", fields_of::<SmsSettings>()),
+        ("applications", fields_of::<ApplicationSettings>()),
     ]
 }
 

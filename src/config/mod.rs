@@ -8,10 +8,12 @@
 //! `STANDING_CONFIG`, `DATABASE_URL`, `STANDING_*` variables, command-line
 //! flags (applied by the caller).
 
+mod applications;
 pub mod layers;
 mod mail;
 mod sms;
 
+pub use applications::ApplicationSettings;
 pub use mail::{DkimAlgorithm, MailSettings, MailTransportKind, SmtpUrl};
 pub use sms::{SmsSettings, SmsTransportKind};
 
@@ -105,6 +107,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub mail: MailSettings,
     pub sms: SmsSettings,
+    pub applications: ApplicationSettings,
 }
 
 /// How the web service treats connections: timeouts, limits, proxies.
@@ -305,6 +308,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             mail: MailSettings::default(),
             sms: SmsSettings::default(),
+            applications: ApplicationSettings::default(),
         }
     }
 }
@@ -434,6 +438,7 @@ impl Settings {
         }
         self.mail.validate()?;
         self.sms.validate()?;
+        self.applications.validate()?;
         if !(350..=950).contains(&self.scoring.threshold) {
             bail!("scoring.threshold must lie on the score scale 350..=950");
         }

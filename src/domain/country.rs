@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::country_names::ISO_3166;
+
 #[rustfmt::skip]
 const CODES: &[&str] = &[
     "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA",
@@ -55,6 +57,39 @@ impl CountryCode {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("???")
     }
+
+    /// The ISO 3166-1 alpha-2 code (`CN` for `CHN`), as phone-number
+    /// regions are named; `None` for the ICAO-only codes (`UNO`, `XXA`, ...)
+    /// except Kosovo (`RKS`, `XK`).
+    pub fn alpha2(&self) -> Option<&'static str> {
+        if self.as_str() == "RKS" {
+            return Some("XK");
+        }
+        iso_entry(self.as_str()).map(|(_, a2, _)| *a2)
+    }
+
+    /// The English short name (`China`), or the code itself for the ICAO-only codes.
+    pub fn name(&self) -> String {
+        match self.as_str() {
+            "RKS" => "Kosovo".to_owned(),
+            "UNO" | "UNA" | "UNK" => "United Nations".to_owned(),
+            "XXA" => "Stateless person".to_owned(),
+            "XXB" | "XXC" => "Refugee".to_owned(),
+            code => iso_entry(code).map_or_else(|| code.to_owned(), |(_, _, name)| (*name).to_owned()),
+        }
+    }
+
+    /// Every ISO 3166-1 country with its name, by name (the form's list).
+    pub fn all_named() -> Vec<(CountryCode, &'static str)> {
+        let mut all: Vec<(CountryCode, &'static str)> =
+            ISO_3166.iter().filter_map(|(a3, _, name)| Some((CountryCode::parse(a3).ok()?, *name))).collect();
+        all.sort_by(|a, b| a.1.cmp(b.1));
+        all
+    }
+}
+
+fn iso_entry(alpha3: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    ISO_3166.binary_search_by(|(a3, _, _)| (*a3).cmp(alpha3)).ok().map(|i| &ISO_3166[i])
 }
 
 impl fmt::Display for CountryCode {
@@ -89,6 +124,17 @@ mod tests {
     #[test]
     fn table_is_sorted() {
         assert!(CODES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn names_and_alpha2() {
+        assert!(ISO_3166.windows(2).all(|w| w[0].0 < w[1].0));
+        let chn = CountryCode::parse("CHN").unwrap();
+        assert_eq!((chn.alpha2(), chn.name().as_str()), (Some("CN"), "China"));
+        assert_eq!(CountryCode::parse("RKS").unwrap().alpha2(), Some("XK"));
+        assert_eq!(CountryCode::parse("XXA").unwrap().alpha2(), None);
+        // Every ISO entry is a code we accept.
+        assert_eq!(CountryCode::all_named().len(), ISO_3166.len());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod application;
 pub mod country;
+mod country_names;
 pub mod currency;
 pub mod key_algorithm;
 pub mod money;

@@ -3,5 +3,7 @@
 //! checks it against what was typed; [`otp`] makes and checks one-time codes
 //! within NIST SP 800-63B. Time and randomness are passed in.
 
+pub mod evidence;
+pub mod input;
 pub mod mrz;
 pub mod otp;

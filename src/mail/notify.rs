@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::domain::{AccountId, ReportNumber};
 use crate::keys::Signer;
 use crate::registry::issue::IssuedReport;
-use crate::registry::{RegisteredReport, Registry, RegistryError, ReportState, Status, check_reason};
+use crate::registry::{ForApplication, RegisteredReport, Registry, RegistryError, ReportState, Status, check_reason};
 use crate::store::NewMail;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +96,7 @@ impl Notifier<'_> {
         now: DateTime<Utc>,
         rng: &mut (impl RngCore + Send),
         email: Option<Recipient>,
+        application: Option<ForApplication<'_>>,
     ) -> Result<(IssuedReport, Option<Composed>), NotifyError> {
         let to = match &email {
             Some(recipient) => Some(self.address(recipient, account).await?),
@@ -105,12 +106,21 @@ impl Notifier<'_> {
         let mut composed = None;
         let issued = self
             .registry
-            .issue(self.settings, signer, account, as_of, now, rng, |issued| {
-                let Some(to) = &to else { return Ok(None) };
-                let (mail, row) = self.issued_mail(issued, to, None, None, id, now).map_err(registry_error)?;
-                composed = Some(mail);
-                Ok(Some(row))
-            })
+            .issue(
+                self.settings,
+                signer,
+                account,
+                as_of,
+                now,
+                rng,
+                |issued| {
+                    let Some(to) = &to else { return Ok(None) };
+                    let (mail, row) = self.issued_mail(issued, to, None, None, id, now).map_err(registry_error)?;
+                    composed = Some(mail);
+                    Ok(Some(row))
+                },
+                application,
+            )
             .await?;
         if composed.is_some() {
             self.outbox.wake();

@@ -243,6 +243,20 @@ pub enum RegistryError {
     /// was recorded.
     #[error("composing the email failed: {0}")]
     Mail(String),
+    /// The application the report was for is no longer held by this
+    /// worker; nothing was recorded.
+    #[error("application {0} was taken over by another worker")]
+    LeaseLost(String),
+}
+
+/// The application a report answers: it moves from `generating` to
+/// `issued` in the transaction that records the report, if the worker
+/// `lease_owner` still holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct ForApplication<'a> {
+    pub id: &'a str,
+    pub lease_owner: &'a str,
+    pub at: DateTime<Utc>,
 }
 
 /// Trims a revocation or reissue reason and checks it: required, at most
@@ -299,12 +313,24 @@ impl Registry {
     /// in the same transaction: both or neither. Callers hand the PDF out
     /// only after this returns `Ok`.
     #[tracing::instrument(skip_all, fields(report = %issued.number))]
-    pub async fn record(&self, issued: &IssuedReport, mail: Option<&NewMail>) -> Result<(), RegistryError> {
+    pub async fn record(
+        &self,
+        issued: &IssuedReport,
+        mail: Option<&NewMail>,
+        application: Option<ForApplication<'_>>,
+    ) -> Result<(), RegistryError> {
         let row = self.new_report(issued)?;
         let mut tx = self.store.begin().await?;
         tx.insert_report(&row).await?;
         if let Some(mail) = mail {
             tx.queue_mail(mail).await?;
+        }
+        if let Some(app) = application
+            && !tx.complete_application(app.id, app.lease_owner, &issued.number, app.at).await?
+        {
+            // Another worker took the application over (our lease ran out):
+            // dropping the transaction records nothing.
+            return Err(RegistryError::LeaseLost(app.id.to_owned()));
         }
         tx.commit().await?;
         tracing::info!(emailed = mail.is_some(), "report recorded");
@@ -435,10 +461,11 @@ impl Registry {
         now: DateTime<Utc>,
         rng: &mut (impl RngCore + Send),
         mail: impl FnOnce(&IssuedReport) -> Result<Option<NewMail>, RegistryError>,
+        application: Option<ForApplication<'_>>,
     ) -> Result<IssuedReport, RegistryError> {
         let issued = issue_report(settings, &self.store, &self.cipher, signer, account_id, as_of, now, rng).await?;
         let mail = mail(&issued)?;
-        self.record(&issued, mail.as_ref()).await?;
+        self.record(&issued, mail.as_ref(), application).await?;
         Ok(issued)
     }
 

@@ -17,6 +17,7 @@ macro_rules! report_columns {
     };
 }
 
+mod applications;
 mod mail;
 mod outbox;
 mod postgres;
@@ -29,6 +30,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::config::DatabaseSettings;
 use crate::domain::{AccountId, BalancePoint, Bill, Currency, FxRate, ReportNumber, Transaction};
 
+pub use applications::{
+    ApplicationEventRow, ApplicationRow, ClaimedApplication, ConsentRow, EvidenceRow, Move, OtpRow,
+};
 pub use outbox::{AttemptOutcome, Claim, ClaimedMail, MailFilter, MailRow, NewMail, OUTBOX_CHANNEL};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -18,6 +18,9 @@ pub(crate) trait StoreRow {
     fn optional_text(&self, column: &str) -> Result<Option<String>>;
     fn int(&self, column: &str) -> Result<i64>;
     fn bytes(&self, column: &str) -> Result<Vec<u8>>;
+    fn optional_bytes(&self, column: &str) -> Result<Option<Vec<u8>>>;
+    fn optional_int(&self, column: &str) -> Result<Option<i64>>;
+    fn boolean(&self, column: &str) -> Result<bool>;
     fn date(&self, column: &str) -> Result<NaiveDate>;
     fn optional_date(&self, column: &str) -> Result<Option<NaiveDate>>;
     fn timestamp(&self, column: &str) -> Result<DateTime<Utc>>;
@@ -36,6 +39,15 @@ macro_rules! plain_columns {
             Ok(self.try_get(column)?)
         }
         fn bytes(&self, column: &str) -> Result<Vec<u8>> {
+            Ok(self.try_get(column)?)
+        }
+        fn optional_bytes(&self, column: &str) -> Result<Option<Vec<u8>>> {
+            Ok(self.try_get(column)?)
+        }
+        fn optional_int(&self, column: &str) -> Result<Option<i64>> {
+            Ok(self.try_get(column)?)
+        }
+        fn boolean(&self, column: &str) -> Result<bool> {
             Ok(self.try_get(column)?)
         }
         fn date(&self, column: &str) -> Result<NaiveDate> {

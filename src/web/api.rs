@@ -149,16 +149,48 @@ pub struct PdfFile(#[allow(dead_code)] Vec<u8>);
     info(
         title = "standing API",
         version = "1",
-        description = "Proof-of-financial-standing reports: status checks and file verification for visa officers. \
+        description = "Proof-of-financial-standing reports: applications (apply, one-time code, identity photos, \
+status, the signed PDF) for applicants, status checks and file verification for visa officers. \
 Every error under /api/ is {\"error\": {\"code\", \"message\", \"fields\"?}} with a fitting status, including 400 \
 for an unreadable path or query (e.g. a parameter given twice), 404 for unknown paths, 405 for a wrong method, 408 \
 when a request takes too long, and 414 for a URI over 8192 bytes. Answers carrying report data are sent with \
 Cache-Control: no-store. An X-Request-Id of at most 64 characters from A-Z a-z 0-9 - _ . : is kept; otherwise the \
 service sets its own."
     ),
-    paths(report_status, verify_upload, super::well_known::jwks, super::well_known::root_pem)
+    paths(
+        report_status,
+        verify_upload,
+        super::well_known::jwks,
+        super::well_known::root_pem,
+        super::applicant::api::start,
+        super::applicant::api::status,
+        super::applicant::api::submit_code,
+        super::applicant::api::resend_code,
+        super::applicant::api::upload_identity,
+        super::applicant::api::report_pdf,
+    ),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+/// The applicant's calls carry the token from `POST /api/v1/applications`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The application's token, from POST /api/v1/applications"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document as JSON, made once.
 pub fn openapi_json() -> &'static str {

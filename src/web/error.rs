@@ -13,6 +13,13 @@ pub enum ApiError {
     /// 400: the request cannot be read (bad JSON, an empty or unreadable body).
     #[error("{0}")]
     Malformed(String),
+    /// 401: no credentials, or not the right ones (`WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 409 for an application: the step does not apply in its status, which
+    /// the answer names (`error.status`).
+    #[error("{message}")]
+    WrongStatus { message: String, status: String },
     /// 404: no such resource (or not visible to the caller).
     #[error("{0}")]
     NotFound(String),
@@ -55,6 +62,9 @@ pub struct ErrorDetail {
     /// For `invalid`: a message per field.
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<BTreeMap<String, String>>,
+    /// For `wrong_state` on an application: its status now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
 }
 
 impl ApiError {
@@ -62,6 +72,8 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::WrongStatus { .. } => StatusCode::CONFLICT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -76,6 +88,8 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => "malformed_request",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::WrongStatus { .. } => "wrong_state",
             ApiError::Conflict(_) => "wrong_state",
             ApiError::Invalid { .. } => "invalid_input",
             ApiError::TooLarge(_) => "too_large",
@@ -102,8 +116,17 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { fields, .. } => Some(fields.clone()),
             _ => None,
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message, fields } };
+        let status = match &self {
+            ApiError::WrongStatus { status, .. } => Some(status.clone()),
+            _ => None,
+        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message, fields, status } };
         let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::Unauthorized(_) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
         if let ApiError::RateLimited { retry_after } = self {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after.into());
         }
@@ -115,7 +138,8 @@ impl IntoResponse for ApiError {
 /// (for errors that do not come from an [`ApiError`]: see
 /// [`super::uniform_errors`]).
 pub fn json_error(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message, fields: None } })).into_response()
+    (status, Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message, fields: None, status: None } }))
+        .into_response()
 }
 
 impl From<crate::store::StoreError> for ApiError {

@@ -2,6 +2,7 @@
 //! errors. Handlers stay thin and call the library.
 
 pub mod api;
+pub mod applicant;
 pub mod client_addr;
 pub mod csrf;
 pub mod error;
@@ -81,12 +82,26 @@ where
 pub fn documented_routes(upload_limit: DefaultBodyLimit) -> Vec<DocumentedRoute> {
     use DocumentedMethod::{Get, Post};
     let (method, path, verify) = documented(Post, "/api/v1/verify", api::verify_upload);
+    let (photos_method, photos_path, photos) =
+        documented(Post, "/api/v1/applications/{id}/identity", applicant::api::upload_identity);
     vec![
         documented(Get, "/api/v1/reports/{number}", api::report_status),
         (method, path, verify.layer(upload_limit)),
+        documented(Post, "/api/v1/applications", applicant::api::start),
+        documented(Get, "/api/v1/applications/{id}", applicant::api::status),
+        documented(Post, "/api/v1/applications/{id}/otp", applicant::api::submit_code),
+        documented(Post, "/api/v1/applications/{id}/otp/resend", applicant::api::resend_code),
+        (photos_method, photos_path, photos.layer(photo_limit())),
+        documented(Get, "/api/v1/applications/{id}/report.pdf", applicant::api::report_pdf),
         documented(Get, "/.well-known/jwks.json", well_known::jwks),
         documented(Get, "/.well-known/standing-root.pem", well_known::root_pem),
     ]
+}
+
+/// The body limit of the identity upload: two photos and the multipart
+/// framing (each photo's own limit is checked as it is read).
+fn photo_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(2 * crate::identity::evidence::MAX_IMAGE_BYTES + 256 * 1024)
 }
 
 /// The whole application; tests can call it without a socket.
@@ -113,6 +128,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/verify", get(pages::form).post(pages::upload).layer(upload_limit))
         .route("/verify/{number}", get(pages::status))
+        .route("/", get(applicant::pages::home))
+        .route("/apply", get(applicant::pages::form).post(applicant::pages::submit))
+        .route("/apply/{id}", get(applicant::pages::status))
+        .route("/apply/{id}/code", get(applicant::pages::code_form).post(applicant::pages::code_submit))
+        .route("/apply/{id}/code/resend", axum::routing::post(applicant::pages::code_resend))
+        .route(
+            "/apply/{id}/identity",
+            get(applicant::pages::identity_form).post(applicant::pages::identity_submit).layer(photo_limit()),
+        )
+        .route("/apply/{id}/report.pdf", get(applicant::pages::report_pdf))
         .merge(api)
         .fallback(not_found)
         .layer(

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::csrf::CsrfKey;
-use super::rate_limit::VerifyLimits;
+use super::rate_limit::{RateLimiter, VerifyLimits};
+use crate::applications::{Applications, Generator};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::{FieldCipher, MasterKey};
 use crate::mail::notify::Notifier;
 use crate::mail::{Mailer, Outbox, Worker};
 use crate::registry::Registry;
+use crate::sms::SmsSender;
 use crate::store::Store;
 
 /// Everything a request handler may need; cheap to clone.
@@ -31,6 +33,10 @@ pub struct AppState {
     pub csrf: CsrfKey,
     /// Email to send, queued with the changes that cause it.
     pub outbox: Outbox,
+    /// The applicant's journey.
+    pub applications: Applications,
+    /// New applications per client address.
+    pub apply_limits: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -45,12 +51,23 @@ impl AppState {
         let registry = Registry::new(store.clone(), cipher.clone());
         let limits = Arc::new(VerifyLimits::new(&settings.verify));
         let outbox = Outbox::new(store.clone(), cipher.clone(), &settings.mail);
-        Ok(AppState { store, settings: Arc::new(settings), clock, cipher, registry, limits, csrf, outbox })
+        let sms =
+            SmsSender::from_settings(&settings.sms, &settings.data_dir).context("setting up the SMS transport")?;
+        let apply_limits = Arc::new(RateLimiter::new(settings.applications.applications_per_address_per_hour, 3600));
+        let settings = Arc::new(settings);
+        let applications =
+            Applications::new(store.clone(), cipher.clone(), settings.clone(), clock.clone(), outbox.clone(), sms);
+        Ok(AppState { store, settings, clock, cipher, registry, limits, csrf, outbox, applications, apply_limits })
     }
 
     /// Report operations that email the applicant.
     pub fn notifier(&self) -> Notifier<'_> {
         Notifier { settings: &self.settings, registry: &self.registry, outbox: &self.outbox }
+    }
+
+    /// The job that issues the reports of approved applications.
+    pub fn generator(&self) -> Generator {
+        Generator::new(self.applications.clone(), self.registry.clone())
     }
 
     /// A mail worker on the configured transport (creating the mail

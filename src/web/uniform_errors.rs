@@ -41,7 +41,13 @@ impl Format {
             || path == "/readyz";
         if machine {
             Format::Json
-        } else if path == "/verify" || path.starts_with("/verify/") || accepts_html(request.headers()) {
+        } else if path == "/"
+            || path == "/verify"
+            || path.starts_with("/verify/")
+            || path == "/apply"
+            || path.starts_with("/apply/")
+            || accepts_html(request.headers())
+        {
             Format::Html
         } else {
             Format::Json

@@ -10,6 +10,7 @@ mod figures;
 mod helpers;
 mod http;
 mod import;
+mod journey;
 mod mail;
 mod registry;
 mod report;

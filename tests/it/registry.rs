@@ -53,7 +53,7 @@ impl Fixture {
 
     async fn issue_and_record(&self, seed: u64) -> (IssuedReport, ReportNumber) {
         let issued = self.issue(seed).await;
-        self.registry.record(&issued, None).await.unwrap();
+        self.registry.record(&issued, None, None).await.unwrap();
         let number = ReportNumber::parse(&issued.data.report_number).unwrap();
         (issued, number)
     }
@@ -139,7 +139,7 @@ async fn a_recorded_report_is_found_by_number_and_by_number_with_its_code() {
     assert!(f.registry.find(&unknown).await.unwrap().is_none());
     assert!(f.registry.pdf(&unknown).await.unwrap().is_none());
     // Recording the same number twice is refused by the database.
-    assert!(matches!(f.registry.record(&issued, None).await, Err(RegistryError::Store(_))));
+    assert!(matches!(f.registry.record(&issued, None, None).await, Err(RegistryError::Store(_))));
 }
 
 #[tokio::test]

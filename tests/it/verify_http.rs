@@ -47,7 +47,7 @@ async fn issue(state: &AppState, account: &str, seed: u64) -> IssuedReport {
     )
     .await
     .unwrap();
-    state.registry.record(&issued, None).await.unwrap();
+    state.registry.record(&issued, None, None).await.unwrap();
     issued
 }
 

@@ -37,7 +37,7 @@ const MAX_PARAMS: usize = 32_766;
 
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-pub(super) fn timestamp(t: DateTime<Utc>) -> String {
+pub(in crate::store) fn timestamp(t: DateTime<Utc>) -> String {
     t.format(TIMESTAMP_FORMAT).to_string()
 }
 

@@ -125,7 +125,7 @@ async fn a_report_is_emailed_over_smtp_with_the_registry_pdf_attached_and_it_ver
 
     let (issued, mail) = state
         .notifier()
-        .issue(&signer, &acct("A1013"), now.date_naive(), now, &mut rng, Some(Recipient::OnFile))
+        .issue(&signer, &acct("A1013"), now.date_naive(), now, &mut rng, Some(Recipient::OnFile), None)
         .await
         .unwrap();
     let mail = mail.expect("an email queued with the report");
@@ -237,7 +237,7 @@ async fn resend_queues_a_new_message_and_revoke_tells_the_applicant() {
     let Demo { _db, receiver, state, now, signer } = Demo::new().await;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
     let (issued, _) =
-        state.notifier().issue(&signer, &acct("A1013"), now.date_naive(), now, &mut rng, None).await.unwrap();
+        state.notifier().issue(&signer, &acct("A1013"), now.date_naive(), now, &mut rng, None, None).await.unwrap();
     let number = standing::domain::ReportNumber::parse(&issued.data.report_number).unwrap();
     assert!(all_mail(&state).await.is_empty(), "no email unless asked");
 
