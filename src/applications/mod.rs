@@ -18,7 +18,9 @@
 //! Every move is a guarded update with its event row in one transaction,
 //! so a second instance (or a restart) carries on where the first stopped.
 
+mod code;
 pub mod generate;
+mod review;
 mod text;
 
 use std::sync::Arc;
@@ -26,7 +28,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use rand::{CryptoRng, RngCore};
+use rand::CryptoRng;
 use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
@@ -36,13 +38,12 @@ use crate::domain::PhoneNumber;
 use crate::domain::application::{ApplicationEvent, ApplicationStatus};
 use crate::identity::evidence::{self, CleanImage, EvidenceError, EvidenceKind};
 use crate::identity::input::{self, ApplicationForm, Details, FieldErrors, FormRules};
-use crate::identity::otp::{self, IssuedCode, OtpPolicy, Verdict};
+use crate::identity::otp::OtpPolicy;
+use crate::mail::Outbox;
 use crate::mail::notices;
-use crate::mail::templates::{IRCC_ALTERNATIVES, IRCC_GUIDANCE, IdentityMail, IneligibleMail};
-use crate::mail::{EmailAddress, Outbox};
-use crate::scoring;
-use crate::sms::{SmsMessage, SmsSender};
-use crate::store::{ApplicationRow, ConsentRow, EvidenceRow, Move, OtpRow, Store, StoreError, Tx};
+use crate::mail::templates::{IRCC_ALTERNATIVES, IRCC_GUIDANCE};
+use crate::sms::SmsSender;
+use crate::store::{ApplicationRow, ConsentRow, EvidenceRow, Move, Store, StoreError, Tx};
 
 pub use generate::Generator;
 
@@ -220,7 +221,7 @@ impl Applications {
     pub async fn apply(
         &self,
         form: &ApplicationForm,
-        rng: &mut (impl RngCore + CryptoRng + Send),
+        rng: &mut (impl CryptoRng + Send),
     ) -> Result<Started, JourneyError> {
         let now = self.clock.now();
         let details = self.check(form).map_err(JourneyError::Invalid)?;
@@ -289,71 +290,6 @@ impl Applications {
         Ok(Started { id, token })
     }
 
-    /// Issues and stores a code; returns it when it is to be sent (the
-    /// application matched and the phone's limits allow it).
-    async fn new_code(
-        &self,
-        tx: &mut Tx,
-        id: &str,
-        phone_index: Option<&[u8]>,
-        now: DateTime<Utc>,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<Option<String>, JourneyError> {
-        let (code, issued) = otp::issue(&self.cipher, id, now, rng);
-        // The same queries either way; an unmatched application counts
-        // against an index no phone has.
-        let counted = phone_index.unwrap_or(&[0u8; 32]);
-        let last_hour = tx.codes_sent_to_phone(counted, now - Duration::hours(1)).await?;
-        let last_day = tx.codes_sent_to_phone(counted, now - Duration::days(1)).await?;
-        let limits = &self.settings.applications;
-        let within = last_hour < i64::from(limits.codes_per_phone_per_hour)
-            && last_day < i64::from(limits.codes_per_phone_per_day);
-        let send = phone_index.is_some() && within;
-        if phone_index.is_some() && !within {
-            tracing::warn!(application = %id, "per-phone code limit reached; code not sent");
-        }
-        let row = OtpRow {
-            id: notices::new_id(rng),
-            digest: issued.digest.to_vec(),
-            issued_at: now,
-            wrong_tries: 0,
-            used: false,
-            sent: send,
-        };
-        tx.insert_code(id, &row, if send { phone_index } else { None }).await?;
-        Ok(send.then_some(code))
-    }
-
-    /// Sends a code in the background, so that the answer (and its timing)
-    /// does not depend on whether a code was sent. A failed send is logged
-    /// (without the code or the number); the applicant can ask again.
-    fn send_code(&self, application: &str, to: PhoneNumber, code: String, rng: &mut impl RngCore) {
-        let minutes = self.policy.ttl.num_minutes();
-        let text = text::code_message(&self.settings.report.issuer_name, &code, minutes);
-        let message = SmsMessage { id: notices::new_id(rng), to, text };
-        let sms = self.sms.clone();
-        let now = self.clock.now();
-        let application = application.to_owned();
-        tokio::spawn(async move {
-            for attempt in 1..=3u32 {
-                match sms.send(&message, now).await {
-                    Ok(_) => {
-                        tracing::info!(application = %application, sms = %message.id, "code sent");
-                        return;
-                    }
-                    Err(e) if e.permanent || attempt == 3 => {
-                        tracing::error!(application = %application, sms = %message.id, error = %e, "sending the code failed");
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::warn!(application = %application, error = %e, attempt, "sending the code failed; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
-                    }
-                }
-            }
-        });
-    }
-
     /// The application `id` if `token` is its token (constant-time); the
     /// same refusal for an unknown id and a wrong token.
     pub async fn authenticate(&self, id: &str, token: &str) -> Result<ApplicationRow, JourneyError> {
@@ -372,7 +308,12 @@ impl Applications {
 
     /// Reads the application inside `tx`, expiring it first if its time
     /// ran out (then the caller's step is refused with `expired`).
-    async fn current(&self, tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<ApplicationRow, JourneyError> {
+    pub(super) async fn current(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationRow, JourneyError> {
         let mut row = tx.application(id).await?.ok_or(JourneyError::Unauthorized)?;
         if timed_out(&row, now) {
             let m = Move {
@@ -388,101 +329,6 @@ impl Applications {
             }
         }
         Ok(row)
-    }
-
-    /// Checks a one-time code.
-    pub async fn submit_code(&self, id: &str, typed: &str) -> Result<ApplicationStatus, JourneyError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let row = self.current(&mut tx, id, now).await?;
-        if row.status != ApplicationStatus::AwaitingOtp {
-            tx.commit().await?;
-            return Err(JourneyError::WrongStatus(row.status));
-        }
-        let Some(mut stored) = tx.latest_code(id).await? else {
-            return Err(JourneyError::Code(CodeRefusal::NoCode));
-        };
-        let seen = stored.wrong_tries;
-        let mut code = IssuedCode {
-            digest: stored.digest.as_slice().try_into().map_err(|_| StoreError::Corrupt("code digest".into()))?,
-            issued_at: stored.issued_at,
-            wrong_tries: u32::try_from(stored.wrong_tries).unwrap_or(u32::MAX),
-            used: stored.used,
-        };
-        let mut verdict = otp::check(&self.cipher, &self.policy, id, &mut code, typed, now);
-        // A code that was never sent (nothing matched) is never accepted,
-        // even if guessed; it counts as a wrong try like any other.
-        if verdict == Verdict::Accepted && (row.account_id.is_none() || !stored.sent) {
-            code.used = false;
-            code.wrong_tries += 1;
-            verdict = match self.policy.max_wrong.saturating_sub(code.wrong_tries) {
-                0 => Verdict::Voided,
-                tries_left => Verdict::Wrong { tries_left },
-            };
-        }
-        stored.wrong_tries = i64::from(code.wrong_tries);
-        stored.used = code.used;
-        let changed_tries = matches!(verdict, Verdict::Accepted | Verdict::Wrong { .. } | Verdict::Voided);
-        if changed_tries && !tx.update_code(&stored, seen).await? {
-            // Another try of the same code landed first; this one is not counted.
-            return Err(JourneyError::WrongStatus(row.status));
-        }
-        let outcome = match verdict {
-            Verdict::Accepted => {
-                let to = next(row.status, ApplicationEvent::CodeAccepted)?;
-                let m = Move { id, from: row.status, to, cause: "code_accepted", actor: APPLICANT, at: now };
-                if !tx.move_application(&m).await? {
-                    return Err(JourneyError::WrongStatus(row.status));
-                }
-                Ok(to)
-            }
-            Verdict::Wrong { tries_left } => Err(JourneyError::Code(CodeRefusal::Wrong { tries_left })),
-            Verdict::Voided => Err(JourneyError::Code(CodeRefusal::Voided)),
-            Verdict::Expired => Err(JourneyError::Code(CodeRefusal::Expired)),
-            Verdict::AlreadyUsed => Err(JourneyError::Code(CodeRefusal::Used)),
-        };
-        // A wrong try is stored whatever the answer.
-        tx.commit().await?;
-        outcome
-    }
-
-    /// Sends a new code, within the resend limits.
-    pub async fn resend_code(&self, id: &str, rng: &mut (impl RngCore + CryptoRng + Send)) -> Result<(), JourneyError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let row = self.current(&mut tx, id, now).await?;
-        if row.status != ApplicationStatus::AwaitingOtp {
-            tx.commit().await?;
-            return Err(JourneyError::WrongStatus(row.status));
-        }
-        let sent = tx.code_times(id).await?;
-        if let Err(when) = otp::may_send(&self.policy, &sent, now) {
-            let retry_after = u64::try_from((when - now).num_seconds()).unwrap_or(1).max(1);
-            return Err(JourneyError::RateLimited { retry_after });
-        }
-        let code = self.new_code(&mut tx, id, row.phone_index.as_deref(), now, rng).await?;
-        tx.commit().await?;
-        let phone = self.phone_on_file(&row).await?;
-        if let (Some(code), Some(phone)) = (code, phone) {
-            self.send_code(id, phone, code, rng);
-        }
-        Ok(())
-    }
-
-    async fn phone_on_file(&self, row: &ApplicationRow) -> Result<Option<PhoneNumber>, JourneyError> {
-        let Some(account) = &row.account_id else { return Ok(None) };
-        let account = crate::domain::AccountId::parse(account).map_err(|e| anyhow::anyhow!(e.0))?;
-        let found = self.store.account(&account).await?;
-        Ok(found.and_then(|a| PhoneNumber::parse(&a.phone).ok()))
-    }
-
-    /// When the next code may be sent (for the code page), if not now.
-    pub async fn next_send_at(&self, id: &str) -> Result<Option<DateTime<Utc>>, JourneyError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let sent = tx.code_times(id).await?;
-        tx.commit().await?;
-        Ok(otp::may_send(&self.policy, &sent, now).err())
     }
 
     /// Checks and stores the selfie and the passport page; the application
@@ -577,144 +423,6 @@ impl Applications {
     /// An uploaded photo, opened (for the reviewer).
     pub fn evidence_image(&self, id: &str, row: &EvidenceRow) -> Result<Vec<u8>, JourneyError> {
         Ok(self.cipher.open(&row.image_sealed, &evidence_context(id, &row.kind)).map_err(anyhow::Error::from)?)
-    }
-
-    /// The staff decision on an identity review. Approval scores the
-    /// account now: above the threshold the report is generated
-    /// ([`generate`]); at or below it the application is `ineligible` and the
-    /// applicant told why. Returns the new status.
-    pub async fn decide(
-        &self,
-        id: &str,
-        decision: &ReviewDecision,
-        by: &str,
-        rng: &mut (impl RngCore + Send),
-    ) -> Result<ApplicationStatus, JourneyError> {
-        let now = self.clock.now();
-        let row = self.store.application(id).await?.ok_or(JourneyError::Unauthorized)?;
-        if row.status != ApplicationStatus::IdentityReview {
-            return Err(JourneyError::WrongStatus(row.status));
-        }
-        let details = self.details(&row)?;
-        let to_address = EmailAddress::parse(&details.email).ok().filter(|_| row.email_consent);
-        match decision {
-            ReviewDecision::Reject { reason } => {
-                let reason = crate::registry::check_reason(reason)
-                    .map_err(|e| JourneyError::Invalid([("reason".to_owned(), e.to_string())].into()))?;
-                let reasons = vec![format!("We could not confirm your identity: {reason}")];
-                let mail = match &to_address {
-                    Some(to) => {
-                        let mail = IdentityMail {
-                            application: id.to_owned(),
-                            full_name: details.full_name.clone(),
-                            approved: false,
-                            reason: reason.to_owned(),
-                            apply_page: format!("{}/apply", self.settings.public_base_url),
-                            status_page: format!("{}/apply/{id}", self.settings.public_base_url),
-                            signature: notices::signature(&self.settings),
-                        };
-                        let composed = notices::identity_outcome(&self.settings, &notices::new_id(rng), now, to, &mail)
-                            .map_err(anyhow::Error::from)?;
-                        Some(self.outbox.seal(&composed, None, None, now))
-                    }
-                    None => None,
-                };
-                let to = next(row.status, ApplicationEvent::IdentityRejected)?;
-                self.finish_review(&row, to, "identity_rejected", by, None, Some(&reasons), mail.as_ref(), now).await?;
-                Ok(to)
-            }
-            ReviewDecision::Approve => {
-                let account = row
-                    .account_id
-                    .as_deref()
-                    .ok_or_else(|| anyhow::anyhow!("an unmatched application reached review"))?;
-                let account = crate::domain::AccountId::parse(account).map_err(|e| anyhow::anyhow!(e.0))?;
-                let as_of = now.date_naive();
-                let (_, inputs) =
-                    scoring::load::load_inputs(&self.store, &account, as_of, self.settings.report.authority_currency)
-                        .await
-                        .map_err(anyhow::Error::from)?;
-                let decision = scoring::decide(&inputs, self.settings.scoring.threshold);
-                let score = Some(i64::from(decision.score));
-                let to = next(row.status, ApplicationEvent::Approved { eligible: decision.eligible })?;
-                if decision.eligible {
-                    self.finish_review(&row, to, "identity_approved", by, score, None, None, now).await?;
-                    self.work.notify_one();
-                    return Ok(to);
-                }
-                let reasons: Vec<String> =
-                    decision.reasons.iter().map(|r| format!("{} {}", r.text, r.improve).trim().to_owned()).collect();
-                let mail = match &to_address {
-                    Some(to) => {
-                        let mail = IneligibleMail {
-                            application: id.to_owned(),
-                            full_name: details.full_name.clone(),
-                            as_of,
-                            threshold: self.settings.scoring.threshold,
-                            reasons: reasons.clone(),
-                            authority: self.settings.report.authority_name.clone(),
-                            alternatives: IRCC_ALTERNATIVES.iter().map(|s| (*s).to_owned()).collect(),
-                            authority_guidance: IRCC_GUIDANCE.to_owned(),
-                            signature: notices::signature(&self.settings),
-                        };
-                        let composed =
-                            notices::application_ineligible(&self.settings, &notices::new_id(rng), now, to, &mail)
-                                .map_err(anyhow::Error::from)?;
-                        Some(self.outbox.seal(&composed, None, None, now))
-                    }
-                    None => None,
-                };
-                self.finish_review(
-                    &row,
-                    to,
-                    "score_not_above_threshold",
-                    by,
-                    score,
-                    Some(&reasons),
-                    mail.as_ref(),
-                    now,
-                )
-                .await?;
-                Ok(to)
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)] // one decision's parts, written together
-    async fn finish_review(
-        &self,
-        row: &ApplicationRow,
-        to: ApplicationStatus,
-        cause: &str,
-        by: &str,
-        score: Option<i64>,
-        reasons: Option<&[String]>,
-        mail: Option<&crate::store::NewMail>,
-        now: DateTime<Utc>,
-    ) -> Result<(), JourneyError> {
-        let sealed = match reasons {
-            Some(reasons) => {
-                let json = serde_json::to_vec(reasons).map_err(anyhow::Error::from)?;
-                Some(self.cipher.seal(&json, &reasons_context(&row.id)))
-            }
-            None => None,
-        };
-        let mut tx = self.store.begin().await?;
-        let m = Move { id: &row.id, from: row.status, to, cause, actor: by, at: now };
-        if !tx.move_application(&m).await? {
-            let current = tx.application(&row.id).await?.map_or(row.status, |r| r.status);
-            return Err(JourneyError::WrongStatus(current));
-        }
-        tx.record_decision(&row.id, by, now, score, sealed.as_deref()).await?;
-        if let Some(mail) = mail {
-            tx.queue_mail(mail).await?;
-        }
-        tx.commit().await?;
-        if mail.is_some() {
-            self.outbox.wake();
-        }
-        tracing::info!(application = %row.id, status = %to.as_str(), "identity review decided");
-        Ok(())
     }
 
     /// Moves every application whose own steps ran out to `expired`;
