@@ -418,3 +418,43 @@ async fn tokens_ids_bodies_and_photos_are_checked() {
     assert_eq!(applicant.status().await.1["status"], "awaiting_identity");
     app.shut_down().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_pages_refuse_forged_forms_and_other_browsers() {
+    let db = TestDb::new().await;
+    let app = demo_app(&db, clock()).await;
+    let home = app.get("/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(home.text().await.unwrap().contains("href=\"/apply\""));
+    let form = app.get("/apply").await;
+    assert_eq!(form.status(), StatusCode::OK);
+    assert!(form.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+
+    // A form posted without the page's CSRF token is refused, and starts nothing.
+    let forged = app
+        .client
+        .post(app.url("/apply"))
+        .form(&[("full_name", "ZHANG Wei"), ("passport_number", "E12345678")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(app.state.store.applications(None, 10).await.unwrap().is_empty());
+
+    // An application's pages need its session cookie.
+    let applicant = app.start(&body(ELIGIBLE)).await;
+    for page in ["", "/code", "/identity", "/report.pdf"] {
+        let response = app.get(&format!("/apply/{}{page}", applicant.id)).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{page}");
+    }
+    let with_cookie = app
+        .client
+        .get(app.url(&format!("/apply/{}/code", applicant.id)))
+        .header("cookie", format!("standing_application={}.{}", applicant.id, applicant.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_cookie.status(), StatusCode::OK);
+    assert!(with_cookie.text().await.unwrap().contains("6-digit code"));
+    app.shut_down().await.unwrap();
+}

@@ -4,6 +4,7 @@
 //! PostgreSQL database on the server `TEST_DATABASE_URL` names.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod browser;
 mod cli;
 mod cli_output;
 mod figures;

@@ -5,7 +5,7 @@
 //! every form carries a CSRF token.
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -316,14 +316,27 @@ struct StatusPage<'a> {
     view: ApplicationView,
     /// Seconds between refreshes while the service works; 0: none.
     refresh: u32,
+    /// Whether the service is working on it (a refresh would show news).
+    working: bool,
     verification_url: Option<String>,
     verification_code: Option<String>,
     authority: &'a str,
     expires: String,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct StatusQuery {
+    /// `off`: do not refresh (WCAG 2.2.1: a refresh the reader can turn off).
+    auto: Option<String>,
+}
+
 /// `GET /apply/{id}`: where the application stands.
-pub async fn status(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<StatusQuery>,
+) -> Response {
     if let Err(page) = session(&state, &headers, &id).await {
         return page;
     }
@@ -331,11 +344,13 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<String>, heade
         Ok(view) => view,
         Err(e) => return journey_error(&state, &headers, e),
     };
-    let refresh = match view.status {
+    let working = match view.status {
         ApplicationStatus::Generating => 3,
         ApplicationStatus::IdentityReview => 15,
         _ => 0,
     };
+    let stopped = query.auto.as_deref() == Some("off");
+    let refresh = if stopped { 0 } else { working };
     let (mut verification_url, mut verification_code) = (None, None);
     if let Some(number) = view.report_number.as_deref().and_then(|n| crate::domain::ReportNumber::parse(n).ok())
         && let Ok(Some(json)) = state.registry.report_json(&number).await
@@ -348,6 +363,7 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<String>, heade
         issuer: &state.settings.report.issuer_name,
         view,
         refresh,
+        working: working > 0,
         verification_url,
         verification_code,
         authority: &state.settings.report.authority_name,
