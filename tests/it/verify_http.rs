@@ -439,9 +439,14 @@ fn documented_report_numbers_pass_their_check_symbol() {
     add(root.join("README.md"));
     add(root.join("src/main.rs"));
     // Where error messages and page texts are written.
-    for dir in ["src/web", "src/domain", "templates/verify"] {
+    for dir in
+        ["src/web", "src/web/applicant", "src/web/applicant/pages", "src/domain", "templates/verify", "templates/apply"]
+    {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            add(entry.unwrap().path());
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                add(path);
+            }
         }
     }
     // And the messages themselves, and the OpenAPI document's examples.
