@@ -163,13 +163,4 @@ impl Applications {
         let found = self.store.account(&account).await?;
         Ok(found.and_then(|a| PhoneNumber::parse(&a.phone).ok()))
     }
-
-    /// When the next code may be sent (for the code page), if not now.
-    pub async fn next_send_at(&self, id: &str) -> Result<Option<DateTime<Utc>>, JourneyError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let sent = tx.code_times(id).await?;
-        tx.commit().await?;
-        Ok(otp::may_send(&self.policy, &sent, now).err())
-    }
 }

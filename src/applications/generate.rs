@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use super::{Applications, JourneyError};
 use crate::domain::AccountId;
-use crate::keys;
+use crate::keys::{self, Signer};
 use crate::mail::EmailAddress;
 use crate::mail::notify::{Notifier, Recipient};
 use crate::registry::{ForApplication, Registry};
@@ -65,6 +65,9 @@ impl Generator {
         rng: &mut (impl RngCore + Send),
     ) -> Result<GenerationPass, JourneyError> {
         let mut pass = GenerationPass { expired: self.applications.expire_due().await?, ..GenerationPass::default() };
+        // The signing key is opened once per pass, when there is work (a
+        // rotation takes effect from the next pass).
+        let mut signer = None;
         loop {
             let now = self.applications.clock.now();
             let claimed = self.applications.store.claim_generation(&self.owner, now + LEASE, now, only, BATCH).await?;
@@ -72,7 +75,7 @@ impl Generator {
                 break;
             }
             for claim in &claimed {
-                match self.issue_one(&claim.id, rng).await {
+                match self.issue_one(&claim.id, &mut signer, rng).await {
                     Ok(number) => pass.issued.push((claim.id.clone(), number)),
                     Err(e) => {
                         pass.failed += 1;
@@ -89,7 +92,12 @@ impl Generator {
         Ok(pass)
     }
 
-    async fn issue_one(&self, id: &str, rng: &mut (impl RngCore + Send)) -> anyhow::Result<String> {
+    async fn issue_one(
+        &self,
+        id: &str,
+        signer: &mut Option<Signer>,
+        rng: &mut (impl RngCore + Send),
+    ) -> anyhow::Result<String> {
         let apps = &self.applications;
         let row = apps.store.application(id).await?.ok_or_else(|| anyhow::anyhow!("application {id} vanished"))?;
         let account = row.account_id.as_deref().ok_or_else(|| anyhow::anyhow!("application {id} has no account"))?;
@@ -101,10 +109,13 @@ impl Generator {
             None
         };
         let now = apps.clock.now();
-        let signer = keys::load_signer(&apps.settings, &apps.cipher, now)?;
+        let signer = match signer {
+            Some(signer) => signer,
+            None => signer.insert(keys::load_signer(&apps.settings, &apps.cipher, now)?),
+        };
         let notifier = Notifier { settings: &apps.settings, registry: &self.registry, outbox: &apps.outbox };
         let this = ForApplication { id, lease_owner: &self.owner, at: now };
-        let (issued, _) = notifier.issue(&signer, &account, now.date_naive(), now, rng, recipient, Some(this)).await?;
+        let (issued, _) = notifier.issue(signer, &account, now.date_naive(), now, rng, recipient, Some(this)).await?;
         tracing::info!(application = %id, report = %issued.number, "report issued for the application");
         Ok(issued.number.to_string())
     }

@@ -18,6 +18,8 @@ pub struct ApplicationSettings {
     pub consent_text_version: String,
     /// New applications accepted per client address per hour.
     pub applications_per_address_per_hour: u32,
+    /// Codes resent (`…/otp/resend`) per client address per hour.
+    pub resends_per_address_per_hour: u32,
     /// Codes sent to one phone per hour, over all its applications.
     pub codes_per_phone_per_hour: u32,
     /// Codes sent to one phone per day, over all its applications.
@@ -34,6 +36,7 @@ impl Default for ApplicationSettings {
             cross_border_consent_required: true,
             consent_text_version: "2026-12-01".into(),
             applications_per_address_per_hour: 30,
+            resends_per_address_per_hour: 20,
             codes_per_phone_per_hour: 5,
             codes_per_phone_per_day: 10,
             poll_seconds: 5,
@@ -51,6 +54,9 @@ impl ApplicationSettings {
         }
         if self.applications_per_address_per_hour == 0 {
             bail!("applications.applications_per_address_per_hour must be at least 1");
+        }
+        if self.resends_per_address_per_hour == 0 {
+            bail!("applications.resends_per_address_per_hour must be at least 1");
         }
         if self.codes_per_phone_per_hour == 0 || self.codes_per_phone_per_day < self.codes_per_phone_per_hour {
             bail!("applications.codes_per_phone_per_hour must be at least 1 and at most codes_per_phone_per_day");

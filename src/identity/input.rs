@@ -413,6 +413,36 @@ mod tests {
         assert!(check(&f, &FormRules { cross_border_required: false, ..rules() }).is_ok());
     }
 
+    /// A zone for ZHANG Wei's passport, with check digits computed as ICAO 9303 says.
+    fn zone(passport: &str, birth: &str) -> String {
+        use crate::identity::mrz::check_digit;
+        let digit = |s: &str| char::from(b'0' + check_digit(s).unwrap());
+        let line1 = format!("{:<<44}", "P<CHNZHANG<<WEI");
+        let expiry = "320101";
+        let mut line2 = format!(
+            "{passport:<<9}{}CHN{birth}{}M{expiry}{}",
+            digit(&format!("{passport:<<9}")),
+            digit(birth),
+            digit(expiry)
+        );
+        line2.push_str(&"<".repeat(14));
+        line2.push(digit("<<<<<<<<<<<<<<"));
+        let composite = format!("{}{}{}", &line2[0..10], &line2[13..20], &line2[21..43]);
+        line2.push(digit(&composite));
+        format!("{line1}\n{line2}")
+    }
+
+    #[test]
+    fn a_chinese_passport_zone_agrees_or_names_what_differs() {
+        let mut f = form();
+        f.mrz = Some(zone("E12345678", "900412"));
+        assert!(check(&f, &rules()).unwrap().mrz_checked);
+        f.mrz = Some(zone("E12345679", "900412"));
+        assert_eq!(check(&f, &rules()).unwrap_err().keys().collect::<Vec<_>>(), ["passport_number"]);
+        f.mrz = Some(zone("E12345678", "900413"));
+        assert_eq!(check(&f, &rules()).unwrap_err().keys().collect::<Vec<_>>(), ["date_of_birth"]);
+    }
+
     #[test]
     fn future_and_absurd_birth_dates() {
         let mut f = form();

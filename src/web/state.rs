@@ -37,6 +37,9 @@ pub struct AppState {
     pub applications: Applications,
     /// New applications per client address.
     pub apply_limits: Arc<RateLimiter>,
+    /// Codes resent per client address (beside the per-application and
+    /// per-phone limits).
+    pub resend_limits: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -54,10 +57,23 @@ impl AppState {
         let sms =
             SmsSender::from_settings(&settings.sms, &settings.data_dir).context("setting up the SMS transport")?;
         let apply_limits = Arc::new(RateLimiter::new(settings.applications.applications_per_address_per_hour, 3600));
+        let resend_limits = Arc::new(RateLimiter::new(settings.applications.resends_per_address_per_hour, 3600));
         let settings = Arc::new(settings);
         let applications =
             Applications::new(store.clone(), cipher.clone(), settings.clone(), clock.clone(), outbox.clone(), sms);
-        Ok(AppState { store, settings, clock, cipher, registry, limits, csrf, outbox, applications, apply_limits })
+        Ok(AppState {
+            store,
+            settings,
+            clock,
+            cipher,
+            registry,
+            limits,
+            csrf,
+            outbox,
+            applications,
+            apply_limits,
+            resend_limits,
+        })
     }
 
     /// Report operations that email the applicant.

@@ -458,3 +458,58 @@ async fn the_pages_refuse_forged_forms_and_other_browsers() {
     assert!(with_cookie.text().await.unwrap().contains("6-digit code"));
     app.shut_down().await.unwrap();
 }
+
+/// Drives an application to `identity_review` through the library (no server).
+async fn to_review(state: &AppState, db: &TestDb, who: (&str, &str, &str, &str)) -> String {
+    let form: standing::identity::input::ApplicationForm = serde_json::from_value(body(who)).unwrap();
+    let mut rng = standing::applications::request_rng();
+    let started = state.applications.apply(&form, &mut rng).await.unwrap();
+    let code = code_in(&nth_sms(&sms_dir(db), sms_files(&sms_dir(db)).len() + 1).await);
+    state.applications.submit_code(&started.id, &code).await.unwrap();
+    let photos = (sample_picture(400, 300, ImageFormat::Png), sample_picture(400, 300, ImageFormat::Jpeg));
+    state.applications.upload_evidence(&started.id, photos.0, photos.1).await.unwrap();
+    started.id
+}
+
+#[tokio::test]
+async fn a_generation_interrupted_by_a_crash_is_finished_once_by_the_next_worker() {
+    let db = TestDb::new().await;
+    let clock = TestClock::at(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 21, 9, 0, 0).unwrap());
+    let state = AppState::open(db.settings(), clock.clone()).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
+    let id = to_review(&state, &db, ELIGIBLE).await;
+    let mut rng = standing::applications::request_rng();
+    state.applications.decide(&id, &ReviewDecision::Approve, "staff:test", &mut rng).await.unwrap();
+
+    // A worker claims it and dies before recording anything.
+    let now = state.clock.now();
+    let claimed = state
+        .store
+        .claim_generation("dead-worker", now + chrono::Duration::minutes(5), now, Some(&id), 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // While its lease holds, nobody else takes the application…
+    let generator = state.generator();
+    assert!(generator.run_pass(None, &mut rng).await.unwrap().issued.is_empty());
+    assert_eq!(state.store.application(&id).await.unwrap().unwrap().status.as_str(), "generating");
+    // …once it has run out, the next pass issues the report.
+    clock.advance(chrono::Duration::minutes(6));
+    let pass = generator.run_pass(None, &mut rng).await.unwrap();
+    assert_eq!(pass.issued.len(), 1);
+    let row = state.store.application(&id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "issued");
+    assert_eq!(row.report_number.as_deref(), Some(pass.issued[0].1.as_str()));
+
+    // The dead worker, coming back, cannot record a second report for it.
+    let signer = standing::keys::load_signer(&state.settings, &state.cipher, state.clock.now()).unwrap();
+    let late = standing::registry::ForApplication { id: &id, lease_owner: "dead-worker", at: state.clock.now() };
+    let now = state.clock.now();
+    let again =
+        state.notifier().issue(&signer, &acct("A1001"), now.date_naive(), now, &mut rng, None, Some(late)).await;
+    assert!(matches!(
+        again,
+        Err(standing::mail::notify::NotifyError::Registry(standing::registry::RegistryError::LeaseLost(_)))
+    ));
+    assert_eq!(state.registry.list(Some(&acct("A1001")), 10).await.unwrap().len(), 1);
+}

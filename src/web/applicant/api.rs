@@ -211,15 +211,20 @@ pub async fn submit_code(
         (status = 202, description = "A new code was sent if the details matched", body = ApplicationStatusBody),
         (status = 401, description = "No token, or not this application's", body = ErrorBody),
         (status = 409, description = "Not awaiting a code", body = ErrorBody),
-        (status = 429, description = "Too soon; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too soon for this application, or too many resends from this address; see Retry-After", body = ErrorBody),
     ),
 )]
 pub async fn resend_code(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorized(&state, &id, &headers).await?;
+    state
+        .resend_limits
+        .take(client, state.clock.now())
+        .map_err(|r| ApiError::RateLimited { retry_after: r.seconds })?;
     state.applications.resend_code(&id, &mut request_rng()).await?;
     let view = state.applications.view(&id).await?;
     Ok((StatusCode::ACCEPTED, Json(ApplicationStatusBody::new(&view))).into_response())

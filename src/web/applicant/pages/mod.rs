@@ -254,7 +254,7 @@ pub async fn submit(
             }
             response
         }
-        Err(e) => journey_error(&state, &headers, e),
+        Err(e) => journey_error(&state, e),
     }
 }
 
@@ -271,7 +271,7 @@ fn too_many(state: &AppState, seconds: u64) -> Response {
 }
 
 /// An error of a step, as a page.
-fn journey_error(state: &AppState, _headers: &HeaderMap, e: JourneyError) -> Response {
+fn journey_error(state: &AppState, e: JourneyError) -> Response {
     match e {
         JourneyError::Unauthorized => not_yours(state),
         JourneyError::WrongStatus(_) => StatusCode::CONFLICT.into_response(),
@@ -297,7 +297,7 @@ async fn session(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Appl
     let Some(token) = session_token(headers, id, secure(state)) else {
         return Err(not_yours(state));
     };
-    state.applications.authenticate(id, token).await.map_err(|e| journey_error(state, headers, e))
+    state.applications.authenticate(id, token).await.map_err(|e| journey_error(state, e))
 }
 
 /// Where the applicant belongs for `status`.
@@ -342,7 +342,7 @@ pub async fn status(
     }
     let view = match state.applications.view(&id).await {
         Ok(view) => view,
-        Err(e) => return journey_error(&state, &headers, e),
+        Err(e) => return journey_error(&state, e),
     };
     let working = match view.status {
         ApplicationStatus::Generating => 3,

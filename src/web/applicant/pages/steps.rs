@@ -16,6 +16,7 @@ use crate::domain::application::ApplicationStatus;
 use crate::identity::evidence::{EvidenceError, MAX_IMAGE_BYTES};
 use crate::web::applicant::code_refusal_text;
 use crate::web::csrf;
+use crate::web::lookup::ClientAddr;
 use crate::web::{ApiError, AppState};
 
 #[derive(Template)]
@@ -99,7 +100,7 @@ pub async fn code_submit(
             code_page(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, &id, Some(code_refusal_text(refusal)), None)
         }
         Err(JourneyError::WrongStatus(status)) => see_other(&page_for(&id, status)),
-        Err(e) => journey_error(&state, &headers, e),
+        Err(e) => journey_error(&state, e),
     }
 }
 
@@ -112,6 +113,7 @@ pub struct CsrfOnly {
 /// `POST /apply/{id}/code/resend`.
 pub async fn code_resend(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(fields): Form<CsrfOnly>,
@@ -122,7 +124,11 @@ pub async fn code_resend(
     if let Err(page) = session(&state, &headers, &id).await {
         return page;
     }
-    match state.applications.resend_code(&id, &mut request_rng()).await {
+    let resent = match state.resend_limits.take(client, state.clock.now()) {
+        Ok(()) => state.applications.resend_code(&id, &mut request_rng()).await,
+        Err(r) => Err(JourneyError::RateLimited { retry_after: r.seconds }),
+    };
+    match resent {
         Ok(()) => see_other(&format!("/apply/{id}/code?sent=1")),
         Err(JourneyError::RateLimited { retry_after }) => {
             let wait = if retry_after < 90 {
@@ -142,7 +148,7 @@ pub async fn code_resend(
             response
         }
         Err(JourneyError::WrongStatus(status)) => see_other(&page_for(&id, status)),
-        Err(e) => journey_error(&state, &headers, e),
+        Err(e) => journey_error(&state, e),
     }
 }
 
@@ -248,7 +254,7 @@ pub async fn identity_submit(
             identity_page(&state, &headers, status, &id, [(field.to_owned(), sentence(&error.to_string()))].into())
         }
         Err(JourneyError::WrongStatus(status)) => see_other(&page_for(&id, status)),
-        Err(e) => journey_error(&state, &headers, e),
+        Err(e) => journey_error(&state, e),
     }
 }
 
