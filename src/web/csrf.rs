@@ -134,14 +134,18 @@ pub fn set_cookie(token: &str, secure: bool) -> (HeaderName, HeaderValue) {
 
 /// The token from the request's cookie, if any.
 pub fn cookie_token(headers: &HeaderMap, secure: bool) -> Option<&str> {
-    let name = cookie_name(secure);
+    cookies(headers, cookie_name(secure)).next()
+}
+
+/// The values of every cookie called `name` the request carries.
+pub fn cookies<'h>(headers: &'h HeaderMap, name: &'h str) -> impl Iterator<Item = &'h str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
+        .filter(move |(n, _)| *n == name)
         .map(|(_, value)| value)
 }
 

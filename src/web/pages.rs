@@ -21,12 +21,18 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-acti
                         base-uri 'none'";
 
 fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    page_with_policy(status, html, PAGE_CSP)
+}
+
+/// A rendered page, not cached, under the content security policy `csp`;
+/// a page that failed to render becomes the error page.
+pub fn page_with_policy(status: StatusCode, html: Result<String, askama::Error>, csp: &'static str) -> Response {
     match html {
         Ok(html) => {
             let mut response = (status, Html(html)).into_response();
             let headers = response.headers_mut();
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
             response
         }
         Err(e) => {

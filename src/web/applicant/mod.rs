@@ -6,7 +6,7 @@ pub mod api;
 pub mod pages;
 
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 
 use super::ApiError;
 use crate::applications::{CodeRefusal, JourneyError};
@@ -27,15 +27,8 @@ pub fn session_cookie(id: &str, token: &str, secure: bool, max_age_seconds: i64)
 
 /// The session cookie's token for application `id`, if the browser sent one.
 pub fn session_token<'h>(headers: &'h HeaderMap, id: &str, secure: bool) -> Option<&'h str> {
-    let name = session_cookie_name(secure);
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(n, _)| *n == name)
-        .filter_map(|(_, value)| value.split_once('.'))
+    super::csrf::cookies(headers, session_cookie_name(secure))
+        .filter_map(|value| value.split_once('.'))
         .find(|(cookie_id, _)| *cookie_id == id)
         .map(|(_, token)| token)
 }

@@ -6,9 +6,9 @@
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, RETRY_AFTER, SET_COOKIE};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 mod steps;
@@ -31,20 +31,7 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src '
                         frame-ancestors 'none'; base-uri 'none'";
 
 fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
-    match html {
-        Ok(html) => {
-            let mut response = (status, Html(html)).into_response();
-            let headers = response.headers_mut();
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be shown. Please try again in a moment.")
-                .into_response()
-        }
-    }
+    crate::web::pages::page_with_policy(status, html, PAGE_CSP)
 }
 
 fn secure(state: &AppState) -> bool {
