@@ -29,7 +29,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use rand::CryptoRng;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -148,6 +148,10 @@ pub struct Applications {
     policy: OtpPolicy,
     /// Wakes the generation job.
     work: Arc<Notify>,
+    /// Photos decoded at once: one per core. Decoding is CPU-bound and a
+    /// large photo may take over 100 MB while decoded, so requests beyond
+    /// this wait their turn rather than exhaust memory.
+    photo_slots: Arc<Semaphore>,
 }
 
 fn details_context(id: &str) -> String {
@@ -184,6 +188,7 @@ impl Applications {
             sms,
             policy: OtpPolicy::default(),
             work: Arc::new(Notify::new()),
+            photo_slots: Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))),
         }
     }
 
@@ -339,6 +344,7 @@ impl Applications {
         if row.status != ApplicationStatus::AwaitingIdentity && !timed_out(&row, self.clock.now()) {
             return Err(JourneyError::WrongStatus(row.status));
         }
+        let slot = self.photo_slots.acquire().await.map_err(|e| anyhow::anyhow!("photo slots closed: {e}"))?;
         let images = tokio::task::spawn_blocking(move || -> Result<[CleanImage; 2], JourneyError> {
             let selfie = evidence::clean(EvidenceKind::Selfie, &selfie)
                 .map_err(|error| JourneyError::Evidence { field: "selfie", error })?;
@@ -348,6 +354,7 @@ impl Applications {
         })
         .await
         .map_err(|e| anyhow::anyhow!("checking the photos stopped: {e}"))??;
+        drop(slot);
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let row = self.current(&mut tx, id, now).await?;
