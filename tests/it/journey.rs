@@ -513,3 +513,45 @@ async fn a_generation_interrupted_by_a_crash_is_finished_once_by_the_next_worker
     ));
     assert_eq!(state.registry.list(Some(&acct("A1001")), 10).await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_review_with_the_command_line() {
+    let db = TestDb::new().await;
+    let state = AppState::open(db.settings(), std::sync::Arc::new(standing::clock::SystemClock)).await.unwrap();
+    state.load_demo_if_empty(&demo_dir()).await.unwrap();
+    let id = to_review(&state, &db, ELIGIBLE).await;
+    let run = |args: &[&str]| standing(&db).args(args).output().unwrap();
+
+    let list = run(&["reviews", "list"]);
+    assert!(list.status.success());
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains(&id) && listed.contains("ZHANG Wei"), "{listed}");
+
+    let out = db.dir.join("photos");
+    let show = run(&["reviews", "show", &id, "--out", out.to_str().unwrap()]);
+    assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("E12345678") && shown.contains("identity_review") && shown.contains("financial_data"),
+        "{shown}"
+    );
+    for photo in ["selfie.jpg", "passport_page.jpg"] {
+        let bytes = std::fs::read(out.join(photo)).unwrap();
+        assert_eq!(image::guess_format(&bytes).unwrap(), ImageFormat::Jpeg);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(out.join(photo)).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    let no_reason = run(&["reviews", "reject", &id, "--reason", "  "]);
+    assert_eq!(no_reason.status.code(), Some(2));
+    let reject = run(&["reviews", "reject", &id, "--reason", "the photo page is unreadable", "--by", "ana"]);
+    assert!(reject.status.success(), "{}", String::from_utf8_lossy(&reject.stderr));
+    let row = state.store.application(&id).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.decided_by.as_deref()), ("rejected", Some("staff:ana")));
+    // A decided application cannot be decided again.
+    assert_eq!(run(&["reviews", "approve", &id]).status.code(), Some(3));
+    assert_eq!(run(&["reviews", "approve", "00000000-0000-4000-8000-000000000000"]).status.code(), Some(2));
+}
