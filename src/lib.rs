@@ -41,15 +41,18 @@
 //!   transaction that causes a message, a leased worker, lettre's file and
 //!   SMTP transports, the templates.
 //! - [`sms`]: text messages (one-time codes) to files or an HTTP gateway.
-//! - [`identity`]: the applicant's checks as pure parts — a passport's
-//!   machine-readable zone, one-time codes (the journey that uses them is
-//!   still to come).
+//! - [`identity`]: the applicant's checks as pure parts — the form, a
+//!   passport's machine-readable zone, one-time codes, the identity photos,
+//!   vendors' signed webhooks.
+//! - [`applications`]: the applicant's journey, one state machine stored in
+//!   the database — apply, code, photos, review, the score gate, the report
+//!   issued by a leased job.
 //! - [`demo`]: the deterministic demo data behind `fixtures/demo` and
 //!   `serve --demo`.
 //!
 //! The people who use it:
 //!
-//! - [`web`]: the axum application — the officers' pages and the JSON API,
+//! - [`web`]: the axum application — the applicant's and the officers' pages and the JSON API,
 //!   the connection loop, errors, request ids, rate limits; [`web::AppState`]
 //!   is what every handler (and every command) holds.
 //! - [`app`]: start-up — the state, the keys, the router, a bound listener,
@@ -59,9 +62,8 @@
 //! `testing` (hidden from the docs) runs the outside tools that judge our
 //! PDFs and an SMTP receiver with fault injection, for the unit and the
 //! integration tests alike.
-//! The applicant's journey (`applications/`), the staff console (`staff/`)
-//! and the audit log (`audit/`) will each get a module of their own beside
-//! `registry`, using the layers above them.
+//! The staff console (`staff/`) and the audit log (`audit/`) will each get a
+//! module of their own beside `applications`, using the layers above them.
 
 pub mod app;
 pub mod applications;
