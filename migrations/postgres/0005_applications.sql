@@ -65,8 +65,9 @@ CREATE TABLE application_events (
 CREATE INDEX application_events_by_application ON application_events (application_id, id);
 
 -- One-time codes, only as keyed hashes bound to the application and the
--- time of issue. A code row exists for unmatched applications too (never
--- sent), so both take the same path.
+-- time of issue. A code row exists for unmatched applications too, so both
+-- take the same path; a code not sent is stored as a random digest that no
+-- six digits match.
 CREATE TABLE otp_codes (
     id             TEXT COLLATE "C" PRIMARY KEY,
     application_id TEXT COLLATE "C" NOT NULL REFERENCES applications (id),

@@ -36,14 +36,18 @@ impl Applications {
         if phone_index.is_some() && !within {
             tracing::warn!(application = %id, "per-phone code limit reached; code not sent");
         }
-        let row = OtpRow {
-            id: notices::new_id(rng),
-            digest: issued.digest.to_vec(),
-            issued_at: now,
-            wrong_tries: 0,
-            used: false,
-            sent: send,
+        // A code that is not sent is stored as a random digest that no six
+        // digits can match: an unmatched application can never pass this
+        // step, and its tries count like any other.
+        let digest = if send {
+            issued.digest
+        } else {
+            let mut random = [0u8; 32];
+            rng.fill_bytes(&mut random);
+            random
         };
+        let row =
+            OtpRow { id: notices::new_id(rng), digest: digest.to_vec(), issued_at: now, wrong_tries: 0, used: false };
         tx.insert_code(id, &row, if send { phone_index } else { None }).await?;
         Ok(send.then_some(code))
     }
@@ -80,13 +84,7 @@ impl Applications {
 
     /// Checks a one-time code.
     pub async fn submit_code(&self, id: &str, typed: &str) -> Result<ApplicationStatus, JourneyError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let row = self.current(&mut tx, id, now).await?;
-        if row.status != ApplicationStatus::AwaitingOtp {
-            tx.commit().await?;
-            return Err(JourneyError::WrongStatus(row.status));
-        }
+        let (mut tx, row, now) = self.step(id, ApplicationStatus::AwaitingOtp).await?;
         let Some(mut stored) = tx.latest_code(id).await? else {
             return Err(JourneyError::Code(CodeRefusal::NoCode));
         };
@@ -97,17 +95,7 @@ impl Applications {
             wrong_tries: u32::try_from(stored.wrong_tries).unwrap_or(u32::MAX),
             used: stored.used,
         };
-        let mut verdict = otp::check(&self.cipher, &self.policy, id, &mut code, typed, now);
-        // A code that was never sent (nothing matched) is never accepted,
-        // even if guessed; it counts as a wrong try like any other.
-        if verdict == Verdict::Accepted && (row.account_id.is_none() || !stored.sent) {
-            code.used = false;
-            code.wrong_tries += 1;
-            verdict = match self.policy.max_wrong.saturating_sub(code.wrong_tries) {
-                0 => Verdict::Voided,
-                tries_left => Verdict::Wrong { tries_left },
-            };
-        }
+        let verdict = otp::check(&self.cipher, &self.policy, id, &mut code, typed, now);
         stored.wrong_tries = i64::from(code.wrong_tries);
         stored.used = code.used;
         let changed_tries = matches!(verdict, Verdict::Accepted | Verdict::Wrong { .. } | Verdict::Voided);
@@ -136,13 +124,7 @@ impl Applications {
 
     /// Sends a new code, within the resend limits.
     pub async fn resend_code(&self, id: &str, rng: &mut (impl CryptoRng + Send)) -> Result<(), JourneyError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let row = self.current(&mut tx, id, now).await?;
-        if row.status != ApplicationStatus::AwaitingOtp {
-            tx.commit().await?;
-            return Err(JourneyError::WrongStatus(row.status));
-        }
+        let (mut tx, row, now) = self.step(id, ApplicationStatus::AwaitingOtp).await?;
         let sent = tx.code_times(id).await?;
         if let Err(when) = otp::may_send(&self.policy, &sent, now) {
             let retry_after = u64::try_from((when - now).num_seconds()).unwrap_or(1).max(1);

@@ -192,18 +192,6 @@ impl Applications {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
     pub fn policy(&self) -> &OtpPolicy {
         &self.policy
     }
@@ -336,6 +324,24 @@ impl Applications {
         Ok(row)
     }
 
+    /// Begins the transaction of an applicant's step that applies only in
+    /// `expected`: the application read (and expired if its time ran out),
+    /// or, in any other status, the refusal (with the expiry committed).
+    pub(super) async fn step(
+        &self,
+        id: &str,
+        expected: ApplicationStatus,
+    ) -> Result<(Tx, ApplicationRow, DateTime<Utc>), JourneyError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let row = self.current(&mut tx, id, now).await?;
+        if row.status != expected {
+            tx.commit().await?;
+            return Err(JourneyError::WrongStatus(row.status));
+        }
+        Ok((tx, row, now))
+    }
+
     /// Checks and stores the selfie and the passport page; the application
     /// goes to review.
     pub async fn upload_evidence(&self, id: &str, selfie: Vec<u8>, passport_page: Vec<u8>) -> Result<(), JourneyError> {
@@ -355,13 +361,7 @@ impl Applications {
         .await
         .map_err(|e| anyhow::anyhow!("checking the photos stopped: {e}"))??;
         drop(slot);
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let row = self.current(&mut tx, id, now).await?;
-        if row.status != ApplicationStatus::AwaitingIdentity {
-            tx.commit().await?;
-            return Err(JourneyError::WrongStatus(row.status));
-        }
+        let (mut tx, row, now) = self.step(id, ApplicationStatus::AwaitingIdentity).await?;
         for image in &images {
             let kind = image.kind.as_str();
             let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&image.jpeg).into();
@@ -458,11 +458,6 @@ impl Applications {
     /// The notifier the generation job wakes on.
     pub(crate) fn work(&self) -> &Arc<Notify> {
         &self.work
-    }
-
-    /// Wakes the generation job (after an approval in this process).
-    pub fn wake(&self) {
-        self.work.notify_one();
     }
 }
 

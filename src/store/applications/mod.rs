@@ -172,8 +172,6 @@ pub struct OtpRow {
     pub issued_at: DateTime<Utc>,
     pub wrong_tries: i64,
     pub used: bool,
-    /// Whether it was sent (to the phone on file).
-    pub sent: bool,
 }
 
 impl std::fmt::Debug for OtpRow {
@@ -237,7 +235,6 @@ pub(super) fn otp(r: &impl StoreRow) -> Result<OtpRow> {
         issued_at: r.timestamp("issued_at")?,
         wrong_tries: r.int("wrong_tries")?,
         used: r.boolean("used")?,
-        sent: r.optional_bytes("phone_index")?.is_some(),
     })
 }
 

@@ -180,7 +180,7 @@ impl Tx {
     pub async fn latest_code(&mut self, application_id: &str) -> Result<Option<OtpRow>> {
         on_tx!(self, c => {
             let row = sqlx::query(
-                "SELECT id, digest, issued_at, wrong_tries, used, phone_index FROM otp_codes \
+                "SELECT id, digest, issued_at, wrong_tries, used FROM otp_codes \
                  WHERE application_id = $1 ORDER BY issued_at DESC, id DESC LIMIT 1",
             )
             .bind(application_id)
